@@ -1,0 +1,110 @@
+"""Runtime nodes of one task: each wraps a Processor instance and knows its children."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from raystreams.errors import StreamsException
+from raystreams.processor.api import Processor, Record
+
+if TYPE_CHECKING:
+    from raystreams.engine.context import TaskContext
+
+
+class ProcessorNode:
+    """A processor in a built task: ``process`` is the processor's bound method (hot path)."""
+
+    __slots__ = ("name", "processor", "children", "children_by_name", "process", "stores",
+                 "fixed_key")
+
+    def __init__(self, name: str, processor: Processor, stores: list[str] | None = None,
+                 fixed_key: bool = False) -> None:
+        self.name = name
+        self.processor = processor
+        self.children: list[ProcessorNode] = []
+        self.children_by_name: dict[str, ProcessorNode] = {}
+        self.process: Callable[[Record], None] = processor.process
+        self.stores = stores or []
+        self.fixed_key = fixed_key
+
+    def add_child(self, child: ProcessorNode) -> None:
+        self.children.append(child)
+        self.children_by_name[child.name] = child
+
+    def init(self, context: TaskContext) -> None:
+        self.processor.init(context)
+        # a processor may swap its bound method during init (fusion, fast paths)
+        self.process = self.processor.process
+
+    def close(self) -> None:
+        self.processor.close()
+
+    def __repr__(self) -> str:
+        return f"ProcessorNode({self.name!r})"
+
+
+class SourceProcessor(Processor):
+    """Forwards what the record queue deserialized; deserializers live here (Kafka's SourceNode)."""
+
+    def __init__(self, name: str, key_serde: Any, value_serde: Any, extractor: Any) -> None:
+        self.name = name
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.extractor = extractor
+
+    def init(self, context: TaskContext) -> None:  # type: ignore[override]
+        self.context = context
+        self.process = context.forward  # type: ignore[method-assign]
+
+    def process(self, record: Record) -> None:  # replaced at init
+        self.context.forward(record)
+
+
+class SinkProcessor(Processor):
+    """Serializes records and hands them to the task's record collector (Kafka's SinkNode)."""
+
+    def __init__(self, name: str, topic: str | None, topic_extractor: Any, key_serde: Any,
+                 value_serde: Any, partitioner: Any) -> None:
+        self.name = name
+        self.topic = topic
+        self.topic_extractor = topic_extractor
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.partitioner = partitioner
+
+    def init(self, context: TaskContext) -> None:  # type: ignore[override]
+        self.context = context
+        self._send = context.collector.send
+        self._ser_key = self.key_serde.serialize
+        self._ser_value = self.value_serde.serialize
+        if self.topic_extractor is None and self.partitioner is None:
+            self.process = self._process_static  # type: ignore[method-assign]
+
+    def _process_static(self, record: Record) -> None:
+        topic = self.topic
+        assert topic is not None
+        self._send(topic, self._ser_key(topic, record.key), self._ser_value(topic, record.value),
+                   record.timestamp, record.headers, None)
+
+    def process(self, record: Record) -> None:
+        ctx = self.context
+        topic = self.topic
+        if topic is None:
+            topic = self.topic_extractor(record.key, record.value, ctx.record_context)
+            if not isinstance(topic, str) or not topic:
+                raise StreamsException(f"topic extractor returned {topic!r}, not a topic name",
+                                       processor=self.name)
+            topic = ctx.resolve_topic(topic)
+        key = self._ser_key(topic, record.key)
+        value = self._ser_value(topic, record.value)
+        partition = None
+        if self.partitioner is not None:
+            n = ctx.collector.partitions_for(topic)
+            if n is not None:
+                partition = self.partitioner(topic, record.key, record.value, n)
+                if partition is not None and not 0 <= partition < n:
+                    raise StreamsException(
+                        f"partitioner returned partition {partition} but topic {topic} has "
+                        f"{n} partitions", processor=self.name)
+        self._send(topic, key, value, record.timestamp, record.headers, partition)

@@ -1,0 +1,153 @@
+"""Per-partition record queues and the choice of the next record (Kafka's RecordQueue, PartitionGroup).
+
+A task reads several partitions; it always processes the queued record with the lowest
+timestamp next, so records from co-partitioned inputs interleave in event-time order.
+Deserialization and timestamp extraction happen when a record reaches the head of its queue.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from raystreams.engine.java_heap import JavaPriorityQueue
+from raystreams.engine.records import ConsumerRecord
+from raystreams.processor.api import Headers, Record, _record
+
+UNKNOWN = -1
+
+
+class StampedRecord:
+    """A deserialized head record with its extracted timestamp and origin."""
+
+    __slots__ = ("record", "topic", "partition", "offset", "timestamp")
+
+    def __init__(self, record: Record, topic: str, partition: int, offset: int) -> None:
+        self.record = record
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = record.timestamp
+
+
+class RecordQueue:
+    """Raw records of one partition, in offset order, with the deserialized head kept apart."""
+
+    __slots__ = ("topic", "partition", "source", "raw", "head", "partition_time",
+                 "_on_bad_record")
+
+    def __init__(self, topic: str, partition: int, source: Any,
+                 on_bad_record: Callable[[RecordQueue, ConsumerRecord, Exception], None]) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.source = source  # SourceProcessor: serdes and extractor
+        self.raw: deque[ConsumerRecord] = deque()
+        self.head: StampedRecord | None = None
+        self.partition_time = UNKNOWN
+        self._on_bad_record = on_bad_record
+
+    def size(self) -> int:
+        return len(self.raw) + (1 if self.head is not None else 0)
+
+    def add(self, records: Iterable[ConsumerRecord]) -> None:
+        self.raw.extend(records)
+        if self.head is None:
+            self._update_head()
+
+    def poll(self) -> StampedRecord | None:
+        head = self.head
+        self.head = None
+        if head is not None and head.timestamp > self.partition_time:
+            self.partition_time = head.timestamp
+        self._update_head()
+        return head
+
+    def clear(self) -> None:
+        self.raw.clear()
+        self.head = None
+
+    def _update_head(self) -> None:
+        raw = self.raw
+        source = self.source
+        while raw and self.head is None:
+            cr = raw.popleft()
+            try:
+                key = source.key_serde.deserialize(cr.topic, cr.key)
+                value = source.value_serde.deserialize(cr.topic, cr.value)
+            except Exception as exc:  # handed to the deserialization exception handler
+                self._on_bad_record(self, cr, exc)
+                continue
+            headers = cr.headers
+            if not isinstance(headers, Headers):
+                headers = Headers(headers)
+            rec = _record(key, value, cr.timestamp, headers)
+            ts = source.extractor.extract(_ExtractView(cr, key, value), self.partition_time)
+            if ts < 0:
+                continue  # the extractor chose to skip it (and logged why)
+            if ts != cr.timestamp:
+                rec.timestamp = ts
+            self.head = StampedRecord(rec, cr.topic, cr.partition, cr.offset)
+
+
+class _ExtractView:
+    """What a timestamp extractor sees: the consumer record with deserialized key and value."""
+
+    __slots__ = ("topic", "partition", "offset", "timestamp", "key", "value", "headers")
+
+    def __init__(self, cr: ConsumerRecord, key: Any, value: Any) -> None:
+        self.topic = cr.topic
+        self.partition = cr.partition
+        self.offset = cr.offset
+        self.timestamp = cr.timestamp
+        self.key = key
+        self.value = value
+        self.headers = cr.headers
+
+
+def _by_head_time(a: RecordQueue, b: RecordQueue) -> int:
+    ta = a.head.timestamp  # type: ignore[union-attr]
+    tb = b.head.timestamp  # type: ignore[union-attr]
+    return (ta > tb) - (ta < tb)
+
+
+class PartitionGroup:
+    """All record queues of a task; ``next_record`` takes the lowest head timestamp."""
+
+    def __init__(self) -> None:
+        self.queues: dict[tuple[str, int], RecordQueue] = {}
+        self._non_empty: JavaPriorityQueue[RecordQueue] = JavaPriorityQueue(_by_head_time)
+        self.stream_time = UNKNOWN
+
+    def add_queue(self, queue: RecordQueue) -> None:
+        self.queues[(queue.topic, queue.partition)] = queue
+
+    def add_records(self, topic: str, partition: int, records: Iterable[ConsumerRecord]) -> int:
+        queue = self.queues[(topic, partition)]
+        had_head = queue.head is not None
+        queue.add(records)
+        if not had_head and queue.head is not None:
+            self._non_empty.offer(queue)
+        return queue.size()
+
+    def next_record(self) -> StampedRecord | None:
+        queue = self._non_empty.poll()
+        if queue is None:
+            return None
+        record = queue.poll()
+        if queue.head is not None:
+            self._non_empty.offer(queue)
+        if record is not None and record.timestamp > self.stream_time:
+            self.stream_time = record.timestamp
+        return record
+
+    def has_records(self) -> bool:
+        return bool(self._non_empty)
+
+    def num_buffered(self) -> int:
+        return sum(q.size() for q in self.queues.values())
+
+    def clear(self) -> None:
+        for q in self.queues.values():
+            q.clear()
+        self._non_empty.clear()

@@ -1,0 +1,371 @@
+"""StreamTask: runs one task's sub-topology over its input records (Kafka's StreamTask).
+
+The same object runs in ``TopologyTestDriver`` and inside a runtime TaskActor (DESIGN
+decision 1). It does no I/O itself: input arrives through ``add_records``, output leaves
+through the RecordCollector it was given.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from raystreams.engine.context import TaskContext
+from raystreams.engine.handlers import CONTINUE, config_value, resolve_handler
+from raystreams.engine.nodes import ProcessorNode, SinkProcessor, SourceProcessor
+from raystreams.engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
+from raystreams.engine.punctuation import PunctuationQueue, PunctuationSchedule
+from raystreams.engine.records import ConsumerRecord, RecordCollector
+from raystreams.errors import DeserializationException, StreamsException
+from raystreams.processor.api import Headers, Record, RecordContext
+from raystreams.processor.timestamps import resolve_timestamp_extractor
+from raystreams.topology.nodes import ProcessorSpec, SinkSpec, SourceSpec
+from raystreams.topology.topology import Topology
+
+log = logging.getLogger(__name__)
+
+DLQ_HEADERS = ("__streams.errors.exception", "__streams.errors.message",
+               "__streams.errors.topic", "__streams.errors.partition", "__streams.errors.offset")
+
+
+def _wall_clock() -> int:
+    return int(time.time() * 1000)
+
+
+class TaskMetrics:
+    """Counters a task keeps; the runtime serves them to the inspector."""
+
+    __slots__ = ("records_processed", "records_dropped", "punctuations", "commits",
+                 "deserialization_errors", "processing_errors")
+
+    def __init__(self) -> None:
+        self.records_processed = 0
+        self.records_dropped = 0
+        self.punctuations = 0
+        self.commits = 0
+        self.deserialization_errors = 0
+        self.processing_errors = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class StreamTask:
+    """One task: a set of topology nodes, their stores, and the partitions it reads.
+
+    Args:
+        task_id: ``<subtopology>_<partition>``, e.g. ``"0_1"``.
+        topology: the whole logical plan.
+        config: a StreamsConfig (or anything with ``get``).
+        collector: where sinks and changelogs send.
+        node_names: the nodes this task runs (a sub-topology); all non-global nodes if None.
+        partition: the task's partition number (input partition and changelog partition).
+        input_partitions: ``(topic, partition)`` pairs read, topics undecorated as in the
+            topology; defaults to ``partition`` of every source topic of the nodes.
+        state_dir: ``state.dir``; stores live in ``state_dir/<application.id>/<task_id>``.
+        clock: wall-clock milliseconds (the driver passes its mock clock).
+        global_stores: global stores every processor may read (shared per process).
+    """
+
+    def __init__(self, task_id: str, topology: Topology, config: Any, collector: RecordCollector,
+                 *, node_names: Iterable[str] | None = None, partition: int = 0,
+                 input_partitions: Iterable[tuple[str, int]] | None = None,
+                 state_dir: str | Path | None = None, clock: Callable[[], int] | None = None,
+                 global_stores: dict[str, Any] | None = None,
+                 state_manager_factory: Callable[[StreamTask], Any] | None = None) -> None:
+        self.task_id = task_id
+        self.topology = topology
+        self.config = config
+        self.collector = collector
+        self.partition = partition
+        self.application_id: str = config.get("application.id")
+        self.clock = clock or _wall_clock
+        base = Path(state_dir if state_dir is not None else config.get("state.dir"))
+        self.task_dir = base / self.application_id / task_id
+        self.metrics = TaskMetrics()
+        self.commit_requested = False
+        self.commit_needed = False
+        self.stream_time_punctuations = PunctuationQueue()
+        self.wall_clock_punctuations = PunctuationQueue()
+        self.consumed_offsets: dict[tuple[str, int], int] = {}
+        self.global_stores: dict[str, Any] = dict(global_stores or {})
+        self.stores: dict[str, Any] = {}
+        self.context = TaskContext(self)
+        self._deser_handler = resolve_handler(
+            "deserialization.exception.handler",
+            config_value(config, "deserialization.exception.handler",
+                         "default.deserialization.exception.handler"))
+        self._processing_handler = resolve_handler(
+            "processing.exception.handler", config_value(config, "processing.exception.handler"))
+        self._dlq_topic = config_value(config, "errors.dead.letter.queue.topic.name")
+        self._default_key_serde = config.default_key_serde()
+        self._default_value_serde = config.default_value_serde()
+        self._default_extractor = resolve_timestamp_extractor(
+            config_value(config, "default.timestamp.extractor"))
+        if node_names is None:
+            node_names = [n for group in topology.node_groups().values()
+                          if not any(topology.is_global_source(x) for x in group) for n in group]
+        self.node_names = [n for n in topology.nodes if n in set(node_names)]
+        self.nodes: dict[str, ProcessorNode] = {}
+        self.sources_by_topic: dict[str, ProcessorNode] = {}
+        self.partition_group = PartitionGroup()
+        self._build_nodes()
+        self._register_queues(input_partitions)
+        self.state_manager = state_manager_factory(self) if state_manager_factory else None
+        self._initialized = False
+
+    # ------------------------------------------------------------------ building
+
+    def _build_nodes(self) -> None:
+        top = self.topology
+        app = self.application_id
+        for name in self.node_names:
+            spec = top.nodes[name]
+            if isinstance(spec, SourceSpec):
+                proc = SourceProcessor(
+                    name, spec.key_serde or self._default_key_serde,
+                    spec.value_serde or self._default_value_serde,
+                    resolve_timestamp_extractor(spec.timestamp_extractor)
+                    if spec.timestamp_extractor is not None else self._default_extractor)
+                node = ProcessorNode(name, proc)
+                for topic in spec.topics:
+                    self.sources_by_topic[top.resolve_topic(topic, app)] = node
+            elif isinstance(spec, SinkSpec):
+                topic = top.resolve_topic(spec.topic, app) if spec.topic is not None else None
+                proc = SinkProcessor(name, topic, spec.topic_extractor,
+                                     spec.key_serde or self._default_key_serde,
+                                     spec.value_serde or self._default_value_serde,
+                                     spec.partitioner)
+                node = ProcessorNode(name, proc)
+            else:
+                assert isinstance(spec, ProcessorSpec)
+                processor = spec.supplier()
+                if not callable(getattr(processor, "process", None)):
+                    raise StreamsException(
+                        f"the supplier of processor {name} returned {processor!r}, which has no "
+                        f"process(record) method", processor=name)
+                node = ProcessorNode(name, processor, list(spec.stores), spec.fixed_key)
+            self.nodes[name] = node
+        for name in self.node_names:
+            for parent in top.nodes[name].predecessors:
+                self.nodes[parent].add_child(self.nodes[name])
+
+    def _register_queues(self, input_partitions: Iterable[tuple[str, int]] | None) -> None:
+        app = self.application_id
+        if input_partitions is None:
+            pairs = [(t, self.partition) for t in self.sources_by_topic]
+        else:
+            pairs = [(self.topology.resolve_topic(t, app), p) for t, p in input_partitions]
+        for topic, part in pairs:
+            source = self.sources_by_topic.get(topic)
+            if source is None:
+                raise StreamsException(f"task {self.task_id} has no source for topic {topic}",
+                                       task_id=self.task_id, topic=topic)
+            self.partition_group.add_queue(
+                RecordQueue(topic, part, source.processor, self._on_bad_record))
+
+    def store_names(self) -> list[str]:
+        """The (non-global) stores connected to this task's processors, in registration order."""
+        used = {s for n in self.nodes.values() for s in n.stores}
+        return [s for s in self.topology.stores if s in used]
+
+    def initialize(self) -> None:
+        """Create and open the stores, then ``init`` every processor (Kafka's initializeIfNeeded)."""
+        if self._initialized:
+            return
+        cache_off = int(config_value(self.config, "statestore.cache.max.bytes",
+                                     "cache.max.bytes.buffering") or 0) == 0
+        if self.state_manager is not None:
+            self.context.cache = getattr(self.state_manager, "cache", None)
+        for name in self.store_names():
+            builder = self.topology.stores[name].builder
+            if cache_off and getattr(builder, "caching_enabled", False):
+                builder.with_caching_disabled()
+            set_defaults = getattr(builder, "with_serdes_if_unset", None)
+            if set_defaults is not None:
+                set_defaults(self._default_key_serde, self._default_value_serde)
+            store = builder.build()
+            self.stores[name] = store
+            store.init(self.context, store)
+        for name in self.node_names:
+            node = self.nodes[name]
+            self.context.current_node = node
+            try:
+                node.init(self.context)
+            except StreamsException:
+                raise
+            except Exception as exc:
+                raise StreamsException(f"failed to initialize processor {name}: {exc}",
+                                       task_id=self.task_id, processor=name) from exc
+        self.context.current_node = None
+        self._initialized = True
+
+    def register_store(self, store: Any, restore_callback: Any) -> None:
+        if self.state_manager is not None:
+            self.state_manager.register(store, restore_callback)
+
+    # ------------------------------------------------------------------ input
+
+    def add_records(self, topic: str, partition: int, records: Iterable[ConsumerRecord]) -> int:
+        """Queue raw records of one input partition; returns that partition's queue size."""
+        try:
+            return self.partition_group.add_records(topic, partition, records)
+        except KeyError:
+            raise StreamsException(f"task {self.task_id} does not read {topic}-{partition}",
+                                   task_id=self.task_id, topic=topic, partition=partition) from None
+
+    def has_records_queued(self) -> bool:
+        return self.partition_group.has_records()
+
+    @property
+    def stream_time(self) -> int:
+        return self.partition_group.stream_time
+
+    def _on_bad_record(self, queue: RecordQueue, cr: ConsumerRecord, exc: Exception) -> None:
+        self.metrics.deserialization_errors += 1
+        source = queue.source.name
+        context = {"task_id": self.task_id, "processor": source, "topic": cr.topic,
+                   "partition": cr.partition, "offset": cr.offset}
+        try:
+            answer = self._deser_handler(context, cr, exc)
+        except Exception as fatal:
+            raise StreamsException("Fatal user code error in deserialization error callback",
+                                   **context) from fatal
+        if self._dlq_topic:
+            self._send_to_dlq(cr, exc)
+        if answer == CONTINUE:
+            self.metrics.records_dropped += 1
+            log.warning("[%s] Skipping record due to deserialization error. topic=[%s] "
+                        "partition=[%s] offset=[%s]: %s", self.task_id, cr.topic, cr.partition,
+                        cr.offset, exc)
+            return
+        raise DeserializationException(
+            f"Deserialization exception handler is set to fail upon a deserialization error "
+            f"({exc}). To skip bad records instead, set deserialization.exception.handler to "
+            f"log_and_continue (or errors.dead.letter.queue.topic.name to keep them)",
+            **context) from exc
+
+    def _send_to_dlq(self, cr: ConsumerRecord, exc: Exception) -> None:
+        headers = Headers(cr.headers if not isinstance(cr.headers, Headers) else cr.headers.to_list())
+        values = (type(exc).__name__, str(exc), cr.topic, str(cr.partition), str(cr.offset))
+        for name, value in zip(DLQ_HEADERS, values, strict=True):
+            headers.add(name, value.encode())
+        self.collector.send(self._dlq_topic, cr.key, cr.value, cr.timestamp, headers, None)
+
+    # ------------------------------------------------------------------ processing
+
+    def process(self, wall_clock_time: int | None = None) -> bool:
+        """Process the queued record with the lowest timestamp; False when nothing is queued."""
+        stamped = self.partition_group.next_record()
+        if stamped is None:
+            return False
+        record = stamped.record
+        ctx = self.context
+        ctx.record_context = RecordContext(record.timestamp, stamped.offset, stamped.partition,
+                                           stamped.topic, record.headers)
+        source = self.sources_by_topic[stamped.topic]
+        ctx.current_node = source
+        try:
+            source.process(record)
+        except StreamsException as exc:
+            if exc.task_id is None:
+                exc.task_id = self.task_id
+            raise
+        finally:
+            ctx.current_node = None
+        self.consumed_offsets[(stamped.topic, stamped.partition)] = stamped.offset
+        self.metrics.records_processed += 1
+        self.commit_needed = True
+        return True
+
+    def on_processing_error(self, node: ProcessorNode, record: Record, exc: Exception) -> None:
+        """A user function raised inside ``node``: ask the handler, then drop or fail."""
+        self.metrics.processing_errors += 1
+        rc = self.context.record_context
+        where = {"task_id": self.task_id, "processor": node.name,
+                 "topic": rc.topic if rc else None, "partition": rc.partition if rc else None,
+                 "offset": rc.offset if rc else None}
+        if self._processing_handler(where, record, exc) == CONTINUE:
+            self.metrics.records_dropped += 1
+            log.warning("[%s] Skipping record after a processing error in %s: %r",
+                        self.task_id, node.name, exc)
+            return
+        raise StreamsException(f"Exception caught in process: {type(exc).__name__}: {exc}",
+                               **where) from exc
+
+    def maybe_punctuate_stream_time(self) -> bool:
+        stream_time = self.partition_group.stream_time
+        if stream_time == UNKNOWN:
+            return False
+        fired = self.stream_time_punctuations.maybe_punctuate(stream_time, self._punctuate)
+        if fired:
+            self.commit_needed = True
+        return fired
+
+    def maybe_punctuate_system_time(self) -> bool:
+        fired = self.wall_clock_punctuations.maybe_punctuate(self.clock(), self._punctuate)
+        if fired:
+            self.commit_needed = True
+        return fired
+
+    def _punctuate(self, sched: PunctuationSchedule, timestamp: int) -> None:
+        ctx = self.context
+        prev_node, prev_rc = ctx.current_node, ctx.record_context
+        ctx.current_node = sched.node
+        ctx.record_context = RecordContext(timestamp, -1, -1, None, Headers())
+        self.metrics.punctuations += 1
+        try:
+            sched.punctuator(timestamp)
+        except StreamsException:
+            raise
+        except Exception as exc:
+            raise StreamsException(f"Exception caught while punctuating: {type(exc).__name__}: "
+                                   f"{exc}", task_id=self.task_id,
+                                   processor=sched.node.name) from exc
+        finally:
+            ctx.current_node, ctx.record_context = prev_node, prev_rc
+
+    # ------------------------------------------------------------------ commit
+
+    def flush_state(self) -> None:
+        """Flush caches (forwarding their updates downstream) and stores."""
+        if self.state_manager is not None:
+            self.state_manager.flush()
+        else:
+            for store in self.stores.values():
+                store.flush()
+
+    def prepare_commit(self) -> dict[tuple[str, int], int]:
+        """Flush state and return the offsets to commit: next offset per input partition."""
+        self.flush_state()
+        return {tp: offset + 1 for tp, offset in self.consumed_offsets.items()}
+
+    def post_commit(self, changelog_offsets: dict[tuple[str, int], int] | None = None) -> None:
+        """After offsets are committed: checkpoint changelog offsets and reset commit flags."""
+        self.metrics.commits += 1
+        self.commit_needed = False
+        self.commit_requested = False
+        if self.state_manager is not None and changelog_offsets is not None:
+            self.state_manager.write_checkpoint(changelog_offsets)
+
+    def close(self) -> None:
+        """Close processors, then stores."""
+        for name in self.node_names:
+            node = self.nodes[name]
+            self.context.current_node = node
+            try:
+                node.close()
+            except Exception:
+                log.exception("[%s] error closing processor %s", self.task_id, name)
+        self.context.current_node = None
+        if self.state_manager is not None:
+            self.state_manager.close()
+        else:
+            for store in self.stores.values():
+                try:
+                    store.close()
+                except Exception:
+                    log.exception("[%s] error closing store %s", self.task_id, store)
