@@ -50,6 +50,7 @@ __all__ = [
     "KAFKA_VERSION",
     "cache_root",
     "ensure_kafka_jars",
+    "metadata_answers",
     "BrokerRecord",
     "state_file_path",
     "record_broker",
@@ -170,8 +171,15 @@ def _split_hostport(server: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def metadata_answers(bootstrap_servers: str, timeout: float = 2.0) -> bool:
-    """Whether a Kafka broker at ``bootstrap_servers`` answers a metadata request in time."""
+def metadata_answers(bootstrap_servers: str, timeout: float = 2.0, *,
+                     cluster_id: str | None = None) -> bool:
+    """Whether a Kafka broker at ``bootstrap_servers`` answers a metadata request in time.
+
+    Args:
+        bootstrap_servers: Where to ask.
+        timeout: Seconds to wait for the answer.
+        cluster_id: When given, the answer must come from this cluster.
+    """
     try:
         host, port = _split_hostport(bootstrap_servers.split(",")[0])
     except ValueError:
@@ -186,7 +194,7 @@ def metadata_answers(bootstrap_servers: str, timeout: float = 2.0) -> bool:
         md = admin.list_topics(timeout=timeout)
     except Exception:  # KafkaException on timeout or transport failure
         return False
-    return bool(md.brokers)
+    return bool(md.brokers) and (cluster_id is None or md.cluster_id == cluster_id)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -204,8 +212,8 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def _death_signal_setter() -> Callable[[], None] | None:
-    """A preexec_fn that makes the child get SIGTERM when its parent thread dies (Linux).
+def _death_signal_setter(sig: signal.Signals) -> Callable[[], None] | None:
+    """A preexec_fn that makes the child get ``sig`` when its parent thread dies (Linux).
 
     So a crashed or killed test run or CLI does not leave an orphan broker listening.
     libc is loaded here, in the parent: loading a library between fork and exec could
@@ -222,7 +230,7 @@ def _death_signal_setter() -> Callable[[], None] | None:
     pr_set_pdeathsig = 1
 
     def set_death_signal() -> None:
-        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        prctl(pr_set_pdeathsig, int(sig), 0, 0, 0)
 
     return set_death_signal
 
@@ -245,9 +253,11 @@ class LocalBroker:
     kind: ClassVar[BrokerKind]
     #: How long start() waits for the broker to answer metadata.
     start_timeout: float = 60.0
-    #: How long stop() waits after SIGTERM before SIGKILL.
+    #: How long stop() waits after the stop signal before SIGKILL.
     stop_timeout: float = 10.0
     _port_attempts: ClassVar[int] = 3
+    #: The signal that asks the process to shut down cleanly.
+    _stop_signal: ClassVar[signal.Signals] = signal.SIGTERM
 
     def __init__(self, *, port: int | None = None, work_dir: str | os.PathLike[str] | None = None,
                  die_with_parent: bool = True) -> None:
@@ -267,6 +277,8 @@ class LocalBroker:
         self._die_with_parent = die_with_parent
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        #: The cluster id the broker reports in metadata; set at launch.
+        self.cluster_id: str | None = None
 
     # -- public surface
 
@@ -311,16 +323,23 @@ class LocalBroker:
             for attempt in range(1, attempts + 1):
                 self.port = self._fixed_port or _free_port()
                 try:
+                    # tansu binds with SO_REUSEPORT and would share a port with another
+                    # listener, so a taken port has to be noticed before launching.
+                    if _port_open("127.0.0.1", self.port):
+                        raise _PortTaken
                     self._launch()
                     self._wait_ready(time.monotonic() + self.start_timeout)
                 except _PortTaken:
                     self._kill()
                     if attempt == attempts:
-                        raise self._failure(f"port {self.port} is taken") from None
+                        err = self._failure(f"port {self.port} is taken")
+                        self._drop_empty_work_dir()
+                        raise err from None
                     log.info("%s broker: port %s was taken, retrying", self.kind, self.port)
                     continue
                 except BaseException:
                     self._kill()
+                    self._drop_empty_work_dir()
                     raise
                 log.info("%s broker listening on %s (pid %s, log %s)", self.kind,
                          self.bootstrap_servers, self.pid, self.log_path)
@@ -328,7 +347,10 @@ class LocalBroker:
         raise AssertionError("unreachable")
 
     def stop(self) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL after ``stop_timeout``); idempotent."""
+        """Stop the broker (SIGTERM, SIGINT for tansu; SIGKILL after ``stop_timeout``).
+
+        Idempotent; removes a temporary work dir.
+        """
         with self._lock:
             if self._proc is not None:
                 log.info("stopping %s broker on 127.0.0.1:%s (pid %s)", self.kind, self.port,
@@ -350,6 +372,14 @@ class LocalBroker:
         state = "running" if self.is_running() else "stopped"
         return f"{type(self).__name__}(port={self.port}, {state})"
 
+    def _drop_empty_work_dir(self) -> None:
+        # After a failed start a temporary work dir is kept only if it holds a log to read.
+        path = self.log_path
+        if self._given_work_dir is None and self.work_dir is not None and not (
+                path is not None and path.exists() and path.stat().st_size > 0):
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            self.work_dir = None
+
     # -- for subclasses
 
     _log_name: ClassVar[str] = "broker.log"
@@ -358,8 +388,11 @@ class LocalBroker:
         raise NotImplementedError
 
     def _failure(self, what: str) -> BrokerUnavailable:
+        # The work dir is kept after a failed start, so the log named here can be read.
+        path = self.log_path
         return BrokerUnavailable(f"The {self.kind} broker did not start: {what}.",
-                                 kind=self.kind, log_path=self.log_path,
+                                 kind=self.kind,
+                                 log_path=path if path is not None and path.exists() else None,
                                  log_tail=self._log_tail())
 
     def _log_tail(self) -> str:
@@ -374,7 +407,8 @@ class LocalBroker:
                 cwd=self.work_dir, env=dict(env) if env is not None else None,
                 # Own session: Ctrl-C in a terminal reaches us, and we stop the broker.
                 start_new_session=True,
-                preexec_fn=_death_signal_setter() if self._die_with_parent else None,
+                preexec_fn=(_death_signal_setter(self._stop_signal)
+                            if self._die_with_parent else None),
             )
         finally:
             out.close()
@@ -387,7 +421,10 @@ class LocalBroker:
                 if self._port_conflict():
                     raise _PortTaken
                 raise self._failure(f"the process exited with code {code}")
-            if metadata_answers(f"127.0.0.1:{self.port}", timeout=1.0):
+            # The cluster id proves the answer comes from this broker, not from another
+            # process on the same port.
+            if metadata_answers(f"127.0.0.1:{self.port}", timeout=1.0,
+                                cluster_id=self.cluster_id):
                 return
             if time.monotonic() > deadline:
                 raise self._failure(f"no metadata answer within {self.start_timeout:.0f} s")
@@ -402,12 +439,12 @@ class LocalBroker:
         assert proc is not None
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
+                proc.send_signal(self._stop_signal)
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                log.warning("%s broker (pid %s) ignored SIGTERM for %.0f s; killing it",
-                            self.kind, proc.pid, timeout)
+                log.warning("%s broker (pid %s) ignored %s for %.0f s; killing it",
+                            self.kind, proc.pid, self._stop_signal.name, timeout)
                 self._kill()
 
     def _kill(self) -> None:
@@ -433,6 +470,9 @@ class TansuBroker(LocalBroker):
     kind: ClassVar[BrokerKind] = "tansu"
     start_timeout = 20.0
     stop_timeout = 5.0
+    # On SIGTERM tansu waits 5 s for clients to disconnect; on SIGINT it exits at once,
+    # and memory storage has nothing to flush.
+    _stop_signal: ClassVar[signal.Signals] = signal.SIGINT
     _log_name: ClassVar[str] = "tansu.log"
 
     def __init__(self, *, port: int | None = None, work_dir: str | os.PathLike[str] | None = None,
@@ -458,8 +498,9 @@ class TansuBroker(LocalBroker):
         for name in ("SCHEMA_REGISTRY", "OTEL_EXPORTER_OTLP_ENDPOINT"):
             env.pop(name, None)
         env.setdefault("RUST_LOG", "warn")
+        self.cluster_id = f"raystreams-{secrets.token_hex(8)}"
         argv = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/", "--cluster-id", "raystreams"]
+                "--storage-engine", "memory://tansu/", "--cluster-id", self.cluster_id]
         assert self.log_path is not None
         self._spawn(argv, env=env, output=self.log_path)
 
@@ -502,6 +543,7 @@ class KafkaBroker(LocalBroker):
         Args:
             port: A fixed client port; a free one is picked when ``None``.
             work_dir: Where config, data (``data/``) and logs go (temporary when ``None``).
+                The data is wiped at each start: every start is a fresh cluster.
             die_with_parent: See ``LocalBroker``.
             config: Extra or overriding ``server.properties`` entries.
             heap: The JVM's ``-Xmx``.
@@ -512,7 +554,6 @@ class KafkaBroker(LocalBroker):
         self._heap = heap
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.controller_port: int | None = None
-        self.cluster_id: str | None = None
 
     def server_properties(self) -> dict[str, str]:
         """The ``server.properties`` this broker runs with (ports filled in at start)."""
@@ -722,11 +763,11 @@ def ensure_kafka_jars(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     root = (Path(cache_dir) if cache_dir is not None else cache_root()) / f"kafka-{KAFKA_VERSION}"
     libs = root / "libs"
     marker = root / _JARS_MARKER
-    if marker.exists():
+    if marker.exists() and libs.is_dir():
         return libs
     root.mkdir(parents=True, exist_ok=True)
     with _file_lock(root / ".lock"):
-        if marker.exists():  # another process fetched them while we waited
+        if marker.exists() and libs.is_dir():  # another process fetched them meanwhile
             return libs
         mvn = _maven()
         (root / "pom.xml").write_text(_POM.format(kafka=KAFKA_VERSION, scala=SCALA_VERSION,
@@ -782,6 +823,8 @@ class BrokerRecord:
         owner_pid: The process that started it (``raystreams broker``).
         log_path: The broker's log, if any.
         started_at: Unix time of the start.
+        cluster_id: The cluster id the broker reports, to tell it from a later process
+            that reuses its port.
     """
 
     bootstrap_servers: str
@@ -790,6 +833,7 @@ class BrokerRecord:
     owner_pid: int
     log_path: str | None = None
     started_at: float = 0.0
+    cluster_id: str | None = None
 
 
 def state_file_path() -> Path:
@@ -807,7 +851,7 @@ def record_broker(broker: LocalBroker, state_file: Path | None = None) -> Path:
     record = BrokerRecord(bootstrap_servers=broker.bootstrap_servers, kind=broker.kind,
                           pid=broker.pid, owner_pid=os.getpid(),
                           log_path=str(broker.log_path) if broker.log_path else None,
-                          started_at=time.time())
+                          started_at=time.time(), cluster_id=broker.cluster_id)
     # Written aside and renamed, so a reader never sees half a file.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(dataclasses.asdict(record), indent=2) + "\n")
@@ -839,7 +883,9 @@ def find_recorded_broker(state_file: Path | None = None,
     if not _pid_alive(record.pid):
         clear_broker_record(record.pid, path)
         return None
-    return record if metadata_answers(record.bootstrap_servers, timeout=timeout) else None
+    answers = metadata_answers(record.bootstrap_servers, timeout=timeout,
+                               cluster_id=record.cluster_id)
+    return record if answers else None
 
 
 def clear_broker_record(pid: int | None = None, state_file: Path | None = None) -> bool:
@@ -870,6 +916,7 @@ class ResolvedBroker:
         kind: ``"tansu"`` or ``"kafka"`` for a local broker, ``"external"`` for a
             configured one (whatever it is).
         broker: The broker this process started and stops at ``close()``, or ``None``.
+        state_file: Where that broker is recorded, if it is.
     """
 
     bootstrap_servers: str
