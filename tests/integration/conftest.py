@@ -1,0 +1,177 @@
+"""Shared brokers and Kafka helpers for the integration tests.
+
+One broker of each kind per session: ``kafka_bootstrap`` (Apache Kafka 4.4, or the cluster
+in ``$RAYSTREAMS_TEST_BOOTSTRAP``) and ``embedded_bootstrap`` (tansu). Topics get unique
+names per test from ``topic_factory``; ``consume_all`` reads a topic back with a deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from raystreams.broker import BrokerUnavailable, KafkaBroker, TansuBroker, ToolchainMissing
+
+#: Consumer settings every test consumer gets: tansu answers a caught-up fetch only after
+#: fetch.wait.max.ms, and librdkafka backs off fetch.queue.backoff.ms (DESIGN.md).
+FAST_CONSUMER = {"fetch.wait.max.ms": 10, "fetch.queue.backoff.ms": 10}
+
+TopicFactory = Callable[..., str]
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[KafkaBroker]:
+    """A single-node Apache Kafka 4.4 for the session (skipped without Java or Maven)."""
+    if os.environ.get("RAYSTREAMS_TEST_BOOTSTRAP"):
+        pytest.skip("RAYSTREAMS_TEST_BOOTSTRAP is set: no local Kafka broker is started")
+    broker = KafkaBroker()
+    missing: ToolchainMissing | None = None
+    failed: BrokerUnavailable | None = None
+    try:
+        broker.start()
+    except ToolchainMissing as e:
+        missing = e
+    except BrokerUnavailable as e:  # the message has the tail of the broker log
+        failed = e
+    if missing is not None:
+        if _in_ci():  # CI must run the real broker, never skip it
+            pytest.fail(f"Apache Kafka cannot run in CI: {missing}", pytrace=False)
+        pytest.skip(f"Apache Kafka 4.4 needs Java and Maven: {missing}")
+    if failed is not None:
+        pytest.fail(str(failed), pytrace=False)
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
+    """``bootstrap.servers`` of Apache Kafka 4.4: ``$RAYSTREAMS_TEST_BOOTSTRAP`` or a local one."""
+    given = os.environ.get("RAYSTREAMS_TEST_BOOTSTRAP")
+    if given:
+        return given
+    return request.getfixturevalue("kafka_broker").bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def embedded_broker() -> Iterator[TansuBroker]:
+    """The embedded tansu broker for the session."""
+    broker = TansuBroker()
+    try:
+        broker.start()
+    except BrokerUnavailable as e:
+        pytest.fail(str(e), pytrace=False)
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded_bootstrap(embedded_broker: TansuBroker) -> str:
+    """``bootstrap.servers`` of the session's embedded tansu broker."""
+    return embedded_broker.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def admin_factory() -> Callable[[str], AdminClient]:
+    """``admin_for(bootstrap)``: one AdminClient per broker for the session."""
+    admins: dict[str, AdminClient] = {}
+
+    def admin_for(bootstrap: str) -> AdminClient:
+        if bootstrap not in admins:
+            admins[bootstrap] = AdminClient({"bootstrap.servers": bootstrap})
+        return admins[bootstrap]
+
+    return admin_for
+
+
+def create_topic(admin: AdminClient, name: str, partitions: int = 1, *,
+                 config: dict[str, str] | None = None, timeout: float = 30.0) -> None:
+    """Create a topic and wait until every partition has a leader."""
+    futures = admin.create_topics([NewTopic(name, num_partitions=partitions,
+                                            replication_factor=1, config=config or {})],
+                                  operation_timeout=timeout)
+    futures[name].result(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        md = admin.list_topics(topic=name, timeout=5).topics.get(name)
+        if (md is not None and md.error is None and len(md.partitions) == partitions
+                and all(p.leader >= 0 for p in md.partitions.values())):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topic {name} has no leaders for all {partitions} partitions "
+                               f"after {timeout} s: {md}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def topic_factory(request: pytest.FixtureRequest,
+                  admin_factory: Callable[[str], AdminClient]) -> TopicFactory:
+    """``create(partitions=1, *, bootstrap=None, prefix=None, config=None) -> name``.
+
+    Creates a topic named after the test with a random suffix on ``bootstrap`` (default:
+    the session's Apache Kafka) and returns its name.
+    """
+    test_name = "".join(c if c.isalnum() else "-" for c in request.node.name)[:60].strip("-")
+
+    def create(partitions: int = 1, *, bootstrap: str | None = None, prefix: str | None = None,
+               config: dict[str, str] | None = None) -> str:
+        servers = bootstrap or request.getfixturevalue("kafka_bootstrap")
+        name = f"{prefix or test_name}-{uuid.uuid4().hex[:8]}"
+        create_topic(admin_factory(servers), name, partitions, config=config)
+        return name
+
+    return create
+
+
+def consume_all(bootstrap: str, topic: str, *, expected: int | None = None,
+                timeout: float = 20.0, isolation: str = "read_uncommitted",
+                config: dict | None = None) -> list[Message]:
+    """Read a topic from the beginning of every partition, with ``assign()``.
+
+    Stops when ``expected`` records have arrived, or (with ``expected=None``) when every
+    partition reported its end; returns what arrived by ``timeout`` otherwise, so the
+    caller's exact assertion shows what is missing. Records come in partition order
+    within each partition.
+    """
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"probe-{uuid.uuid4().hex}",
+                         "enable.auto.commit": False, "enable.partition.eof": True,
+                         "isolation.level": isolation, **FAST_CONSUMER, **(config or {})})
+    try:
+        md = consumer.list_topics(topic, timeout=10).topics[topic]
+        partitions = sorted(md.partitions)
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        records: list[Message] = []
+        at_end: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if expected is not None and len(records) >= expected:
+                break
+            if expected is None and at_end >= set(partitions):
+                break
+            for msg in consumer.consume(num_messages=500, timeout=0.2):
+                err = msg.error()
+                if err is None:
+                    records.append(msg)
+                    at_end.discard(msg.partition())
+                elif err.code() == KafkaError._PARTITION_EOF:
+                    at_end.add(msg.partition())
+                else:
+                    raise RuntimeError(f"consuming {topic}: {err}")
+        return records
+    finally:
+        consumer.close()
+
+
+@pytest.fixture(name="consume_all")
+def consume_all_fixture() -> Callable[..., list[Message]]:
+    """The ``consume_all(bootstrap, topic, *, expected=None, timeout=20.0, ...)`` helper."""
+    return consume_all
