@@ -109,10 +109,14 @@ def test_subtopologies_and_internal_topics():
 def test_global_store_description_interleaves_by_id():
     from raystreams.topology.description import (
         GlobalStoreDescription,
-        Processor as PNode,
-        Source as SNode,
         SubtopologyDescription,
         TopologyDescription,
+    )
+    from raystreams.topology.description import (
+        Processor as PNode,
+    )
+    from raystreams.topology.description import (
+        Source as SNode,
     )
 
     src, proc = SNode("gsrc", ["gtopic"]), PNode("gproc", ["gstore"])

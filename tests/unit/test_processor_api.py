@@ -115,9 +115,9 @@ def test_state_store_access_must_be_connected():
             self.context.get_state_store("nope")
 
     t = Topology().add_source("s", "in").add_processor("p", Peeker, "s")
-    with TopologyTestDriver(t, CONFIG) as driver:
-        with pytest.raises(Exception, match="no access to StateStore nope"):
-            driver.create_input_topic("in").pipe_input("k", "v", 0)
+    with TopologyTestDriver(t, CONFIG) as driver, \
+            pytest.raises(Exception, match="no access to StateStore nope"):
+        driver.create_input_topic("in").pipe_input("k", "v", 0)
 
 
 def test_forward_to_unknown_child_names_the_children():
@@ -126,9 +126,9 @@ def test_forward_to_unknown_child_names_the_children():
             self.context.forward(record, child="missing")
 
     t = Topology().add_source("s", "in").add_processor("p", Wrong, "s").add_sink("k", "out", "p")
-    with TopologyTestDriver(t, CONFIG) as driver:
-        with pytest.raises(Exception, match="Unknown downstream node: missing.*children: k"):
-            driver.create_input_topic("in").pipe_input("k", "v", 0)
+    with TopologyTestDriver(t, CONFIG) as driver, \
+            pytest.raises(Exception, match="Unknown downstream node: missing.*children: k"):
+        driver.create_input_topic("in").pipe_input("k", "v", 0)
 
 
 def test_validation_errors_name_the_culprit():
