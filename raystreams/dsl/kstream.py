@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from raystreams.dsl.graph import GraphNode, ProcessorGraphNode, RepartitionGraphNode, SinkGraphNode
+from raystreams.dsl.kstream_joins import KStreamJoinsMixin
+from raystreams.dsl.kstream_stateful import KStreamStatefulMixin
 from raystreams.dsl.params import Named, Printed, Produced, Repartitioned
 from raystreams.errors import TopologyException
 from raystreams.processor import stateless as sp
@@ -77,7 +79,7 @@ class AbstractStream:
         self.builder = builder
 
 
-class KStream(AbstractStream):
+class KStream(KStreamStatefulMixin, KStreamJoinsMixin, AbstractStream):
     """An unbounded stream of key-value records.
 
     Each operation adds a node to the builder's graph and returns a new KStream; nothing runs
