@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -149,8 +148,7 @@ final class CaseRunner {
         if (!config.isObject()) {
             throw new IllegalArgumentException("config must be a JSON object");
         }
-        for (final Iterator<Map.Entry<String, JsonNode>> it = config.fields(); it.hasNext(); ) {
-            final Map.Entry<String, JsonNode> entry = it.next();
+        for (final Map.Entry<String, JsonNode> entry : config.properties()) {
             if (entry.getValue().isNull()) {
                 props.remove(entry.getKey());
             } else {
