@@ -1,0 +1,388 @@
+"""Window specifications of the DSL: TimeWindows, SlidingWindows, SessionWindows, JoinWindows.
+
+They mirror Kafka Streams' ``kstream.TimeWindows``, ``SlidingWindows``, ``SessionWindows``,
+``JoinWindows`` and ``EmitStrategy``: immutable values, built by the same factory methods
+(``of_size_with_no_grace`` is ``ofSizeWithNoGrace``), validated with Kafka's messages.
+Durations are ``datetime.timedelta`` or integer milliseconds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from raystreams.errors import StreamsError
+from raystreams.windowed import TimeWindow
+
+__all__ = [
+    "EmitStrategy",
+    "InvalidWindowArgument",
+    "JoinWindows",
+    "SessionWindows",
+    "SlidingWindows",
+    "TimeWindows",
+    "duration_ms",
+]
+
+NO_GRACE_PERIOD = 0
+_LONG_MAX = (1 << 63) - 1
+_LONG_MIN = -(1 << 63)
+
+
+class InvalidWindowArgument(StreamsError, ValueError):
+    """A window parameter is not allowed (Kafka's ``IllegalArgumentException``)."""
+
+
+def duration_ms(value: timedelta | int, what: str) -> int:
+    """Milliseconds of a ``timedelta`` or an int of ms (Kafka's ``validateMillisecondDuration``).
+
+    Args:
+        value: The duration.
+        what: The parameter's name, for the error message.
+
+    Raises:
+        InvalidWindowArgument: ``value`` is neither, or does not fit a Java long of ms.
+    """
+    if isinstance(value, timedelta):
+        micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+        # Java's Duration.toMillis truncates toward zero.
+        ms = abs(micros) // 1000
+        ms = ms if micros >= 0 else -ms
+    elif isinstance(value, int) and not isinstance(value, bool):
+        ms = value
+    else:
+        raise InvalidWindowArgument(
+            f"Failed to check {what}: {what} must be a timedelta or an int of milliseconds, "
+            f"got {value!r}")
+    if not _LONG_MIN <= ms <= _LONG_MAX:
+        raise InvalidWindowArgument(
+            f'Invalid value for parameter "{what}" (value was: {value!r}). '
+            f"It can't be expressed in milliseconds.")
+    return ms
+
+
+class TimeWindows:
+    """Fixed-size windows: tumbling, or hopping after ``advance_by`` (Kafka's ``TimeWindows``).
+
+    Windows are aligned to the epoch and half-open: ``[start, start + size)``. A record
+    belongs to every window whose interval holds its timestamp. Windows accept records
+    until ``grace`` ms after their end (in stream time); later ones are dropped.
+
+    Example:
+        >>> w = TimeWindows.of_size_with_no_grace(timedelta(minutes=10))
+        >>> w.size_ms, w.advance_ms, w.grace_ms
+        (600000, 600000, 0)
+        >>> [(t.start, t.end) for t in TimeWindows.of_size_with_no_grace(10).advance_by(5)
+        ...     .windows_for(12).values()]
+        [(5, 15), (10, 20)]
+    """
+
+    __slots__ = ("size_ms", "advance_ms", "_grace_ms")
+
+    def __init__(self, size_ms: int, advance_ms: int, grace_ms: int) -> None:
+        if size_ms <= 0:
+            raise InvalidWindowArgument("Window size (sizeMs) must be larger than zero.")
+        if advance_ms <= 0 or advance_ms > size_ms:
+            raise InvalidWindowArgument(
+                "Window advancement interval should be more than zero and less than window "
+                f"duration which is {size_ms} ms, but given advancement interval is: "
+                f"{advance_ms} ms")
+        if grace_ms < 0:
+            raise InvalidWindowArgument("Grace period must not be negative.")
+        self.size_ms = size_ms
+        self.advance_ms = advance_ms
+        self._grace_ms = grace_ms
+
+    @classmethod
+    def of_size_with_no_grace(cls, size: timedelta | int) -> TimeWindows:
+        """Tumbling windows of ``size`` that drop every record arriving after the window end."""
+        return cls.of_size_and_grace(size, NO_GRACE_PERIOD)
+
+    @classmethod
+    def of_size_and_grace(cls, size: timedelta | int,
+                          after_window_end: timedelta | int) -> TimeWindows:
+        """Tumbling windows of ``size`` that accept records until ``after_window_end`` past their end."""
+        size_ms = duration_ms(size, "size")
+        grace_ms = duration_ms(after_window_end, "afterWindowEnd")
+        return cls(size_ms, size_ms, grace_ms)
+
+    def advance_by(self, advance: timedelta | int) -> TimeWindows:
+        """Hopping windows: the same size and grace, a new window every ``advance``."""
+        return TimeWindows(self.size_ms, duration_ms(advance, "advance"), self._grace_ms)
+
+    def windows_for(self, timestamp: int) -> dict[int, TimeWindow]:
+        """Every window holding ``timestamp``, by start time, in ascending order."""
+        size, advance = self.size_ms, self.advance_ms
+        start = (max(0, timestamp - size + advance) // advance) * advance
+        windows: dict[int, TimeWindow] = {}
+        while start <= timestamp:
+            windows[start] = TimeWindow(start, start + size)
+            start += advance
+        return windows
+
+    def size(self) -> int:
+        """The window size in ms."""
+        return self.size_ms
+
+    @property
+    def grace_ms(self) -> int:
+        """The grace period in ms."""
+        return self._grace_ms
+
+    def grace_period_ms(self) -> int:
+        """The grace period in ms (Kafka's ``gracePeriodMs()``)."""
+        return self._grace_ms
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TimeWindows):
+            return NotImplemented
+        return (self.size_ms, self.advance_ms, self._grace_ms) == (
+            other.size_ms, other.advance_ms, other._grace_ms)
+
+    def __hash__(self) -> int:
+        return hash((TimeWindows, self.size_ms, self.advance_ms, self._grace_ms))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (TimeWindows, (self.size_ms, self.advance_ms, self._grace_ms))
+
+    def __repr__(self) -> str:
+        return (f"TimeWindows{{, sizeMs={self.size_ms}, advanceMs={self.advance_ms}, "
+                f"graceMs={self._grace_ms}}}")
+
+
+class SlidingWindows:
+    """Windows of ``time_difference`` that slide with each record (Kafka's ``SlidingWindows``).
+
+    Two records fall into one window when their timestamps differ by at most
+    ``time_difference``; windows are inclusive at both ends. Aggregating over them yields
+    a ``TimeWindowedKStream``, as in Kafka Streams.
+    """
+
+    __slots__ = ("time_difference_ms", "_grace_ms")
+
+    def __init__(self, time_difference_ms: int, grace_ms: int) -> None:
+        if time_difference_ms < 0:
+            raise InvalidWindowArgument("Window time difference must not be negative.")
+        if grace_ms < 0:
+            raise InvalidWindowArgument("Window grace period must not be negative.")
+        self.time_difference_ms = time_difference_ms
+        self._grace_ms = grace_ms
+
+    @classmethod
+    def of_time_difference_with_no_grace(cls, time_difference: timedelta | int) -> SlidingWindows:
+        """Sliding windows of ``time_difference`` with no grace period."""
+        return cls.of_time_difference_and_grace(time_difference, NO_GRACE_PERIOD)
+
+    @classmethod
+    def of_time_difference_and_grace(cls, time_difference: timedelta | int,
+                                     after_window_end: timedelta | int) -> SlidingWindows:
+        """Sliding windows of ``time_difference`` accepting records ``after_window_end`` late."""
+        return cls(duration_ms(time_difference, "timeDifference"),
+                   duration_ms(after_window_end, "afterWindowEnd"))
+
+    @property
+    def grace_ms(self) -> int:
+        """The grace period in ms."""
+        return self._grace_ms
+
+    def grace_period_ms(self) -> int:
+        """The grace period in ms (Kafka's ``gracePeriodMs()``)."""
+        return self._grace_ms
+
+    def size(self) -> int:
+        """The time difference in ms (the span of every window)."""
+        return self.time_difference_ms
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SlidingWindows):
+            return NotImplemented
+        return (self.time_difference_ms, self._grace_ms) == (
+            other.time_difference_ms, other._grace_ms)
+
+    def __hash__(self) -> int:
+        return hash((SlidingWindows, self.time_difference_ms, self._grace_ms))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SlidingWindows, (self.time_difference_ms, self._grace_ms))
+
+    def __repr__(self) -> str:
+        return f"SlidingWindows{{, sizeMs={self.time_difference_ms}, graceMs={self._grace_ms}}}"
+
+
+class SessionWindows:
+    """Activity sessions separated by an inactivity gap (Kafka's ``SessionWindows``).
+
+    A session grows while records arrive within ``inactivity_gap`` of it; records that
+    bridge two sessions merge them. Sessions accept records until ``grace`` ms after their
+    end (in stream time).
+    """
+
+    __slots__ = ("gap_ms", "_grace_ms")
+
+    def __init__(self, gap_ms: int, grace_ms: int) -> None:
+        if gap_ms < 0:
+            raise InvalidWindowArgument("Gap time cannot be negative.")
+        if grace_ms < 0:
+            raise InvalidWindowArgument("Grace period cannot be negative.")
+        self.gap_ms = gap_ms
+        self._grace_ms = grace_ms
+
+    @classmethod
+    def of_inactivity_gap_with_no_grace(cls, inactivity_gap: timedelta | int) -> SessionWindows:
+        """Sessions with ``inactivity_gap`` and no grace period."""
+        return cls.of_inactivity_gap_and_grace(inactivity_gap, NO_GRACE_PERIOD)
+
+    @classmethod
+    def of_inactivity_gap_and_grace(cls, inactivity_gap: timedelta | int,
+                                    after_window_end: timedelta | int) -> SessionWindows:
+        """Sessions with ``inactivity_gap`` accepting records ``after_window_end`` late."""
+        return cls(duration_ms(inactivity_gap, "inactivityGap"),
+                   duration_ms(after_window_end, "afterWindowEnd"))
+
+    def inactivity_gap(self) -> int:
+        """The inactivity gap in ms."""
+        return self.gap_ms
+
+    @property
+    def grace_ms(self) -> int:
+        """The grace period in ms."""
+        return self._grace_ms
+
+    def grace_period_ms(self) -> int:
+        """The grace period in ms (Kafka's ``gracePeriodMs()``)."""
+        return self._grace_ms
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SessionWindows):
+            return NotImplemented
+        return (self.gap_ms, self._grace_ms) == (other.gap_ms, other._grace_ms)
+
+    def __hash__(self) -> int:
+        return hash((SessionWindows, self.gap_ms, self._grace_ms))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SessionWindows, (self.gap_ms, self._grace_ms))
+
+    def __repr__(self) -> str:
+        return f"SessionWindows{{gapMs={self.gap_ms}, graceMs={self._grace_ms}}}"
+
+
+class JoinWindows:
+    """The time bounds of a stream-stream join (Kafka's ``JoinWindows``).
+
+    A record of the other stream joins when its timestamp lies in
+    ``[ts - before_ms, ts + after_ms]``; both bounds start as ``time_difference``.
+    """
+
+    __slots__ = ("before_ms", "after_ms", "_grace_ms")
+
+    def __init__(self, before_ms: int, after_ms: int, grace_ms: int) -> None:
+        if before_ms + after_ms < 0:
+            raise InvalidWindowArgument(
+                "Window interval (ie, beforeMs+afterMs) must not be negative.")
+        if grace_ms < 0:
+            raise InvalidWindowArgument("Grace period must not be negative.")
+        self.before_ms = before_ms
+        self.after_ms = after_ms
+        self._grace_ms = grace_ms
+
+    @classmethod
+    def of_time_difference_with_no_grace(cls, time_difference: timedelta | int) -> JoinWindows:
+        """Join within ``time_difference`` either way, with no grace period."""
+        return cls.of_time_difference_and_grace(time_difference, NO_GRACE_PERIOD)
+
+    @classmethod
+    def of_time_difference_and_grace(cls, time_difference: timedelta | int,
+                                     after_window_end: timedelta | int) -> JoinWindows:
+        """Join within ``time_difference`` either way, accepting records ``after_window_end`` late."""
+        diff = duration_ms(time_difference, "timeDifference")
+        return cls(diff, diff, duration_ms(after_window_end, "afterWindowEnd"))
+
+    def before(self, time_difference: timedelta | int) -> JoinWindows:
+        """The same windows with a new lower bound: other records up to this much earlier."""
+        return JoinWindows(duration_ms(time_difference, "timeDifference"), self.after_ms,
+                           self._grace_ms)
+
+    def after(self, time_difference: timedelta | int) -> JoinWindows:
+        """The same windows with a new upper bound: other records up to this much later."""
+        return JoinWindows(self.before_ms, duration_ms(time_difference, "timeDifference"),
+                           self._grace_ms)
+
+    def size(self) -> int:
+        """``before_ms + after_ms``."""
+        return self.before_ms + self.after_ms
+
+    def windows_for(self, timestamp: int) -> dict[int, Any]:
+        """Not supported, as in Kafka Streams."""
+        raise NotImplementedError("windowsFor() is not supported by JoinWindows.")
+
+    @property
+    def grace_ms(self) -> int:
+        """The grace period in ms."""
+        return self._grace_ms
+
+    def grace_period_ms(self) -> int:
+        """The grace period in ms (Kafka's ``gracePeriodMs()``)."""
+        return self._grace_ms
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JoinWindows):
+            return NotImplemented
+        return (self.before_ms, self.after_ms, self._grace_ms) == (
+            other.before_ms, other.after_ms, other._grace_ms)
+
+    def __hash__(self) -> int:
+        return hash((JoinWindows, self.before_ms, self.after_ms, self._grace_ms))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (JoinWindows, (self.before_ms, self.after_ms, self._grace_ms))
+
+    def __repr__(self) -> str:
+        return (f"JoinWindows{{beforeMs={self.before_ms}, afterMs={self.after_ms}, "
+                f"graceMs={self._grace_ms}}}")
+
+
+StrategyType = Literal["ON_WINDOW_UPDATE", "ON_WINDOW_CLOSE"]
+
+
+class EmitStrategy:
+    """When a windowed aggregation emits (Kafka's ``EmitStrategy``, KIP-825).
+
+    ``on_window_update()`` (the default) emits every update of a window;
+    ``on_window_close()`` emits each window's final result once, after it closes.
+    """
+
+    __slots__ = ("type",)
+
+    ON_WINDOW_UPDATE: StrategyType = "ON_WINDOW_UPDATE"
+    ON_WINDOW_CLOSE: StrategyType = "ON_WINDOW_CLOSE"
+
+    def __init__(self, type: StrategyType) -> None:  # noqa: A002 - Kafka's name
+        if type not in ("ON_WINDOW_UPDATE", "ON_WINDOW_CLOSE"):
+            raise InvalidWindowArgument(
+                f"EmitStrategy type must be ON_WINDOW_UPDATE or ON_WINDOW_CLOSE, got {type!r}")
+        self.type = type
+
+    @classmethod
+    def on_window_update(cls) -> EmitStrategy:
+        """Emit a result every time a window is updated."""
+        return cls("ON_WINDOW_UPDATE")
+
+    @classmethod
+    def on_window_close(cls) -> EmitStrategy:
+        """Emit a window's final result once, when stream time passes its end plus grace."""
+        return cls("ON_WINDOW_CLOSE")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EmitStrategy):
+            return NotImplemented
+        return self.type == other.type
+
+    def __hash__(self) -> int:
+        return hash((EmitStrategy, self.type))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (EmitStrategy, (self.type,))
+
+    def __repr__(self) -> str:
+        return f"EmitStrategy.{self.type}"
