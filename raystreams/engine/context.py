@@ -92,9 +92,11 @@ class TaskContext:
             self.current_node = c
             try:
                 c.process(record)
-            except StreamsException:
+            except StreamsException as exc:
                 self.current_node = node
-                raise
+                if exc.processor is not None:
+                    raise  # already names the processor that failed, deeper down
+                self.task.on_processing_error(c, record, exc)
             except Exception as exc:
                 self.current_node = node
                 self.task.on_processing_error(c, record, exc)

@@ -293,8 +293,8 @@ class StreamTask:
             log.warning("[%s] Skipping record after a processing error in %s: %r",
                         self.task_id, node.name, exc)
             return
-        raise StreamsException(f"Exception caught in process: {type(exc).__name__}: {exc}",
-                               **where) from exc
+        what = str(exc) if isinstance(exc, StreamsException) else f"{type(exc).__name__}: {exc}"
+        raise StreamsException(f"Exception caught in process: {what}", **where) from exc
 
     def maybe_punctuate_stream_time(self) -> bool:
         stream_time = self.partition_group.stream_time
