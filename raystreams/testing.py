@@ -84,7 +84,8 @@ class TopologyTestDriver:
         topology: what ``StreamsBuilder.build()`` (or the Processor API) made.
         config: Kafka Streams config (dict or StreamsConfig); ``application.id`` defaults to
             ``dummy-topology-test-driver-app-id``.
-        initial_wall_clock_time: the mock wall clock's start (ms, datetime); 0 by default.
+        initial_wall_clock_time: the mock wall clock's start (ms or datetime); the current
+            time by default, as in Kafka's driver.
     """
 
     def __init__(self, topology: Topology, config: Any = None,
@@ -98,7 +99,8 @@ class TopologyTestDriver:
         self.config = StreamsConfig(props)
         self.topology = topology
         self.application_id = self.config.get("application.id")
-        self._wall_clock = _millis(initial_wall_clock_time) or 0
+        start = _millis(initial_wall_clock_time)
+        self._wall_clock = start if start is not None else int(time.time() * 1000)
         self._collector = _DriverCollector()
         self._outputs: dict[str, deque[ProducedRecord]] = {}
         self._offsets: dict[str, int] = {}

@@ -102,7 +102,7 @@ def test_cancelled_punctuator_stops():
             self.handle.cancel()
 
     t = Topology().add_source("s", "in").add_processor("p", Once, "s").add_sink("k", "out", "p")
-    with TopologyTestDriver(t, CONFIG) as driver:
+    with TopologyTestDriver(t, CONFIG, initial_wall_clock_time=0) as driver:
         out = driver.create_output_topic("out")
         driver.advance_wall_clock_time(1_000)
         driver.advance_wall_clock_time(5_000)
