@@ -1,0 +1,1 @@
+"""The record cache (TaskCache / NamedCache) and the caching store layers."""

@@ -1,0 +1,115 @@
+"""The caching layer of window and session stores (Kafka's ``CachingWindowStore`` / ``CachingSessionStore``).
+
+Cache keys are the store key prefixed with its segment id (8 bytes BE, Kafka's
+``SegmentedCacheFunction``), so the cache sorts as the segmented store iterates and a fetch
+merges the two in one pass. Point reads that miss are not cached (as in Kafka). On flush each
+dirty entry goes down with its record context and reaches the listener with the old value
+read from the store below.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from raystreams.state.base.bytes_store import BytesIterator, invalid_range
+from raystreams.state.base.key_schema import LONG_MAX
+from raystreams.state.cache.caching_kv import CachingLayer
+from raystreams.state.cache.merge import merge_segmented
+
+__all__ = ["CachingSegmentedStore"]
+
+_LONG = struct.Struct(">q")
+
+
+class CachingSegmentedStore(CachingLayer):
+    """A record cache in front of a ``SegmentedBytesStore`` (window or session keys)."""
+
+    @property
+    def schema(self) -> Any:
+        return self.wrapped.schema
+
+    @property
+    def retention_period(self) -> int:
+        return self.wrapped.retention_period
+
+    @property
+    def segment_interval(self) -> int:
+        return self.wrapped.segment_interval
+
+    @property
+    def observed_stream_time(self) -> int:
+        return self.wrapped.observed_stream_time
+
+    def _segment_of(self, key: bytes) -> int:
+        return self.wrapped.schema.segment_timestamp(key) // self.wrapped.segment_interval
+
+    def _cache_key(self, key: bytes) -> bytes:
+        return _LONG.pack(self.wrapped.schema.segment_timestamp(key) // self.wrapped.segment_interval) + key
+
+    def _on_flush(self, entries: list[tuple[bytes, Any, Any]]) -> None:
+        wrapped = self.wrapped
+        listener = self._listener
+        if listener is None:
+            wrapped.put_batch([(k[8:], v, rc) for k, v, rc in entries])
+            return
+        get = wrapped.get
+        send_old = self._send_old
+        down = []
+        out = []
+        for cache_key, new, rc in entries:
+            key = cache_key[8:]
+            old = get(key) if new is None or send_old else None
+            if new is not None or old is not None:
+                down.append((key, new, rc))
+                out.append((key, new, old if send_old else None, rc))
+        wrapped.put_batch(down)
+        self._deliver(out)
+
+    def get(self, key: bytes) -> bytes | None:
+        entry = self._named().get(self._cache_key(key))
+        if entry is not None:
+            return entry[0]
+        return self.wrapped.get(key)
+
+    def put(self, key: bytes, value: bytes | None) -> None:
+        self._named().put(self._cache_key(key), value, self._context.record_context)
+
+    def put_batch(self, entries: Any) -> None:
+        put = self._named().put
+        for key, value, rc in entries:
+            put(self._cache_key(key), value, rc)
+
+    def fetch(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
+              forward: bool = True) -> BytesIterator:
+        cache = self._named()
+        if invalid_range(key_from, key_to):
+            return iter(())
+        schema = self.wrapped.schema
+        interval = self.wrapped.segment_interval
+        if key_from is not None and key_from == key_to:
+            lo = schema.lower_range_fixed(key_from, time_from)
+            hi = schema.upper_range_fixed(key_from, time_to)
+        else:
+            lo = b"" if key_from is None else schema.lower_range(key_from, time_from)
+            hi = None if key_to is None else schema.upper_range(key_to, time_to)
+        seg_from, seg_to = schema.segment_time_range(max(0, time_from), time_to)
+        if seg_to < seg_from:
+            return iter(())
+        cache_lo = _LONG.pack(seg_from // interval) + lo
+        last = seg_to // interval
+        if hi is not None:
+            cached = cache.range(cache_lo, _LONG.pack(last) + hi, forward)
+        elif last < LONG_MAX:
+            cached = cache.range(cache_lo, _LONG.pack(last + 1), forward, hi_inclusive=False)
+        else:
+            cached = cache.range(cache_lo, None, forward)
+        match = schema.matcher(key_from, key_to, time_from, time_to)
+        filtered = (kv for kv in cached if match(kv[0][8:]))
+        return merge_segmented(filtered, self.wrapped.fetch(key_from, key_to, time_from, time_to, forward),
+                               forward, self._segment_of)
+
+    def all(self, forward: bool = True) -> BytesIterator:
+        cache = self._named()
+        return merge_segmented(cache.range(None, None, forward), self.wrapped.all(forward), forward,
+                               self._segment_of)

@@ -1,0 +1,1 @@
+"""Change-logging store layers: every write also becomes one changelog record."""

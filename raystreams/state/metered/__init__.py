@@ -1,0 +1,1 @@
+"""Metered layers: the typed, outermost layer of every store stack."""

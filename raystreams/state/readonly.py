@@ -1,0 +1,262 @@
+"""Read-only views of stores for interactive queries (Kafka's ``ReadOnly*Facade`` and ``QueryableStoreTypes``).
+
+A view exposes only the query methods of its store. The value-only views of timestamped
+stores drop the timestamps, as Kafka's ``keyValueStore()`` query type does on a timestamped
+store; ``timestamped_*`` query types keep them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from raystreams.errors import InvalidStateStoreException
+from raystreams.state.types import KeyValue, KeyValueIterator, ValueAndTimestamp
+
+__all__ = [
+    "QueryableStoreType",
+    "QueryableStoreTypes",
+    "ReadOnlyKeyValueView",
+    "ReadOnlySessionView",
+    "ReadOnlyWindowView",
+    "ValueOnlyKeyValueView",
+    "ValueOnlyWindowView",
+]
+
+
+class ReadOnlyKeyValueView:
+    """Only the queries of a key-value store (``ReadOnlyKeyValueStore``)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    @property
+    def name(self) -> str:
+        return self._store.name
+
+    def _check(self) -> Any:
+        store = self._store
+        if not store.is_open():
+            raise InvalidStateStoreException(f"Store {store.name} is not open for queries.")
+        return store
+
+    def get(self, key: Any) -> Any:
+        return self._check().get(key)
+
+    def range(self, key_from: Any, key_to: Any) -> KeyValueIterator:
+        return self._check().range(key_from, key_to)
+
+    def reverse_range(self, key_from: Any, key_to: Any) -> KeyValueIterator:
+        return self._check().reverse_range(key_from, key_to)
+
+    def all(self) -> KeyValueIterator:
+        return self._check().all()
+
+    def reverse_all(self) -> KeyValueIterator:
+        return self._check().reverse_all()
+
+    def prefix_scan(self, prefix: Any, prefix_key_serde: Any) -> KeyValueIterator:
+        return self._check().prefix_scan(prefix, prefix_key_serde)
+
+    def approximate_num_entries(self) -> int:
+        return self._check().approximate_num_entries()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._store!r})"
+
+
+def _strip(it: KeyValueIterator) -> Iterator[KeyValue]:
+    try:
+        for key, vat in it:
+            yield KeyValue(key, vat.value)
+    finally:
+        it.close()
+
+
+class ValueOnlyKeyValueView(ReadOnlyKeyValueView):
+    """Queries of a timestamped key-value store that return plain values."""
+
+    __slots__ = ()
+
+    def get(self, key: Any) -> Any:
+        return ValueAndTimestamp.get_value_or_null(self._check().get(key))
+
+    def range(self, key_from: Any, key_to: Any) -> KeyValueIterator:
+        return KeyValueIterator(_strip(super().range(key_from, key_to)))
+
+    def reverse_range(self, key_from: Any, key_to: Any) -> KeyValueIterator:
+        return KeyValueIterator(_strip(super().reverse_range(key_from, key_to)))
+
+    def all(self) -> KeyValueIterator:
+        return KeyValueIterator(_strip(super().all()))
+
+    def reverse_all(self) -> KeyValueIterator:
+        return KeyValueIterator(_strip(super().reverse_all()))
+
+    def prefix_scan(self, prefix: Any, prefix_key_serde: Any) -> KeyValueIterator:
+        return KeyValueIterator(_strip(super().prefix_scan(prefix, prefix_key_serde)))
+
+
+class ReadOnlyWindowView:
+    """Only the queries of a window store (``ReadOnlyWindowStore``)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    @property
+    def name(self) -> str:
+        return self._store.name
+
+    def _check(self) -> Any:
+        store = self._store
+        if not store.is_open():
+            raise InvalidStateStoreException(f"Store {store.name} is not open for queries.")
+        return store
+
+    def fetch(self, *args: Any) -> Any:
+        return self._check().fetch(*args)
+
+    def backward_fetch(self, *args: Any) -> Any:
+        return self._check().backward_fetch(*args)
+
+    def fetch_all(self, time_from: Any, time_to: Any) -> KeyValueIterator:
+        return self._check().fetch_all(time_from, time_to)
+
+    def backward_fetch_all(self, time_from: Any, time_to: Any) -> KeyValueIterator:
+        return self._check().backward_fetch_all(time_from, time_to)
+
+    def all(self) -> KeyValueIterator:
+        return self._check().all()
+
+    def backward_all(self) -> KeyValueIterator:
+        return self._check().backward_all()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._store!r})"
+
+
+class ValueOnlyWindowView(ReadOnlyWindowView):
+    """Queries of a timestamped window store that return plain values."""
+
+    __slots__ = ()
+
+    def fetch(self, *args: Any) -> Any:
+        result = super().fetch(*args)
+        if len(args) == 2:
+            return ValueAndTimestamp.get_value_or_null(result)
+        return KeyValueIterator(_strip(result))
+
+    def backward_fetch(self, *args: Any) -> Any:
+        return KeyValueIterator(_strip(super().backward_fetch(*args)))
+
+    def fetch_all(self, time_from: Any, time_to: Any) -> KeyValueIterator:
+        return KeyValueIterator(_strip(super().fetch_all(time_from, time_to)))
+
+    def backward_fetch_all(self, time_from: Any, time_to: Any) -> KeyValueIterator:
+        return KeyValueIterator(_strip(super().backward_fetch_all(time_from, time_to)))
+
+    def all(self) -> KeyValueIterator:
+        return KeyValueIterator(_strip(super().all()))
+
+    def backward_all(self) -> KeyValueIterator:
+        return KeyValueIterator(_strip(super().backward_all()))
+
+
+class ReadOnlySessionView:
+    """Only the queries of a session store (``ReadOnlySessionStore``)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    @property
+    def name(self) -> str:
+        return self._store.name
+
+    def _check(self) -> Any:
+        store = self._store
+        if not store.is_open():
+            raise InvalidStateStoreException(f"Store {store.name} is not open for queries.")
+        return store
+
+    def fetch(self, *args: Any) -> KeyValueIterator:
+        return self._check().fetch(*args)
+
+    def backward_fetch(self, *args: Any) -> KeyValueIterator:
+        return self._check().backward_fetch(*args)
+
+    def find_sessions(self, *args: Any) -> KeyValueIterator:
+        return self._check().find_sessions(*args)
+
+    def backward_find_sessions(self, *args: Any) -> KeyValueIterator:
+        return self._check().backward_find_sessions(*args)
+
+    def fetch_session(self, key: Any, session_start_time: Any, session_end_time: Any) -> Any:
+        return self._check().fetch_session(key, session_start_time, session_end_time)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._store!r})"
+
+
+class QueryableStoreType:
+    """Which stores a query accepts and the view it gets (Kafka's ``QueryableStoreType``)."""
+
+    def __init__(self, name: str, kind: str, timestamped: bool | None, view: type) -> None:
+        self.name = name
+        self._kind = kind
+        self._timestamped = timestamped
+        self._view = view
+
+    def accepts(self, store: Any) -> bool:
+        """Whether ``store`` (a metered store) can serve this query type."""
+        from raystreams.state.metered.kv import MeteredKeyValueStore
+        from raystreams.state.metered.session import MeteredSessionStore
+        from raystreams.state.metered.window import MeteredWindowStore
+        kinds = {"key_value": MeteredKeyValueStore, "window": MeteredWindowStore, "session": MeteredSessionStore}
+        if not isinstance(store, kinds[self._kind]):
+            return False
+        return self._timestamped is None or bool(getattr(store, "timestamped", False)) == self._timestamped
+
+    def create(self, store: Any) -> Any:
+        """The read-only view of ``store``; raises if it does not accept it."""
+        if not self.accepts(store):
+            raise InvalidStateStoreException(
+                f"Store {getattr(store, 'name', store)!r} cannot be queried as {self.name}")
+        view = self._view
+        if self._timestamped is None and getattr(store, "timestamped", False):
+            view = ValueOnlyKeyValueView if self._kind == "key_value" else ValueOnlyWindowView
+        return view(store)
+
+    def __repr__(self) -> str:
+        return f"QueryableStoreTypes.{self.name}()"
+
+
+class QueryableStoreTypes:
+    """The query types of interactive queries (Kafka's ``QueryableStoreTypes``)."""
+
+    @staticmethod
+    def key_value_store() -> QueryableStoreType:
+        """Plain values, from plain or timestamped key-value stores."""
+        return QueryableStoreType("key_value_store", "key_value", None, ReadOnlyKeyValueView)
+
+    @staticmethod
+    def timestamped_key_value_store() -> QueryableStoreType:
+        return QueryableStoreType("timestamped_key_value_store", "key_value", True, ReadOnlyKeyValueView)
+
+    @staticmethod
+    def window_store() -> QueryableStoreType:
+        """Plain values, from plain or timestamped window stores."""
+        return QueryableStoreType("window_store", "window", None, ReadOnlyWindowView)
+
+    @staticmethod
+    def timestamped_window_store() -> QueryableStoreType:
+        return QueryableStoreType("timestamped_window_store", "window", True, ReadOnlyWindowView)
+
+    @staticmethod
+    def session_store() -> QueryableStoreType:
+        return QueryableStoreType("session_store", "session", None, ReadOnlySessionView)
