@@ -14,6 +14,7 @@ from typing import Any
 from raystreams.engine.java_heap import JavaPriorityQueue
 from raystreams.engine.records import ConsumerRecord
 from raystreams.processor.api import Headers, Record, _record
+from raystreams.processor.timestamps import FailOnInvalidTimestamp
 
 UNKNOWN = -1
 
@@ -70,24 +71,31 @@ class RecordQueue:
     def _update_head(self) -> None:
         raw = self.raw
         source = self.source
+        extractor = source.extractor
+        # the default extractor only checks the record's own timestamp: skip its call
+        record_time = type(extractor) is FailOnInvalidTimestamp
+        deser_key = source.key_serde.deserialize
+        deser_value = source.value_serde.deserialize
         while raw and self.head is None:
             cr = raw.popleft()
             try:
-                key = source.key_serde.deserialize(cr.topic, cr.key)
-                value = source.value_serde.deserialize(cr.topic, cr.value)
+                key = deser_key(cr.topic, cr.key)
+                value = deser_value(cr.topic, cr.value)
             except Exception as exc:  # handed to the deserialization exception handler
                 self._on_bad_record(self, cr, exc)
                 continue
             headers = cr.headers
-            if not isinstance(headers, Headers):
+            if headers is None:
+                headers = Headers()
+            elif not isinstance(headers, Headers):
                 headers = Headers(headers)
-            rec = _record(key, value, cr.timestamp, headers)
-            ts = source.extractor.extract(_ExtractView(cr, key, value), self.partition_time)
-            if ts < 0:
-                continue  # the extractor chose to skip it (and logged why)
-            if ts != cr.timestamp:
-                rec.timestamp = ts
-            self.head = StampedRecord(rec, cr.topic, cr.partition, cr.offset)
+            ts = cr.timestamp
+            if not record_time or ts < 0:
+                ts = extractor.extract(_ExtractView(cr, key, value), self.partition_time)
+                if ts < 0:
+                    continue  # the extractor chose to skip it (and logged why)
+            self.head = StampedRecord(_record(key, value, ts, headers), cr.topic, cr.partition,
+                                      cr.offset)
 
 
 class _ExtractView:
@@ -117,20 +125,27 @@ class PartitionGroup:
     def __init__(self) -> None:
         self.queues: dict[tuple[str, int], RecordQueue] = {}
         self._non_empty: JavaPriorityQueue[RecordQueue] = JavaPriorityQueue(_by_head_time)
+        self._single: RecordQueue | None = None
         self.stream_time = UNKNOWN
 
     def add_queue(self, queue: RecordQueue) -> None:
         self.queues[(queue.topic, queue.partition)] = queue
+        self._single = queue if len(self.queues) == 1 else None
 
     def add_records(self, topic: str, partition: int, records: Iterable[ConsumerRecord]) -> int:
         queue = self.queues[(topic, partition)]
         had_head = queue.head is not None
         queue.add(records)
-        if not had_head and queue.head is not None:
+        if not had_head and queue.head is not None and self._single is None:
             self._non_empty.offer(queue)
         return queue.size()
 
     def next_record(self) -> StampedRecord | None:
+        if self._single is not None:  # one input partition: no ordering to decide
+            record = self._single.poll()
+            if record is not None and record.timestamp > self.stream_time:
+                self.stream_time = record.timestamp
+            return record
         queue = self._non_empty.poll()
         if queue is None:
             return None
@@ -142,6 +157,8 @@ class PartitionGroup:
         return record
 
     def has_records(self) -> bool:
+        if self._single is not None:
+            return self._single.head is not None
         return bool(self._non_empty)
 
     def num_buffered(self) -> int:
