@@ -1,7 +1,382 @@
-"""KStream's joins with a KStream, a KTable or a GlobalKTable (a mixin of KStream)."""
+"""KStream's joins with a KStream, a KTable or a GlobalKTable (a mixin of KStream).
+
+Kafka Streams' ``KStreamImpl.join/leftJoin/outerJoin`` and ``KStreamImplJoin``: the same
+graph nodes, the same generated names (and burnt indices), the same store names.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from raystreams.dsl.graph import GraphNode, ProcessorGraphNode
+from raystreams.dsl.params import Joined, Named, StreamJoined, validate_name
+from raystreams.errors import StreamsException, TopologyException
+from raystreams.processor import stream_joins as sj
+from raystreams.processor.stateless import PassThroughProcessor
+from raystreams.topology.topology import Topology
+
+if TYPE_CHECKING:
+    from raystreams.dsl.kstream import KStream
+
+WINDOWED_NAME = "KSTREAM-WINDOWED-"
+JOINTHIS_NAME = "KSTREAM-JOINTHIS-"
+JOINOTHER_NAME = "KSTREAM-JOINOTHER-"
+OUTERTHIS_NAME = "KSTREAM-OUTERTHIS-"
+OUTEROTHER_NAME = "KSTREAM-OUTEROTHER-"
+OUTERSHARED_NAME = "KSTREAM-OUTERSHARED-"
+MERGE_NAME = "KSTREAM-MERGE-"
+JOIN_NAME = "KSTREAM-JOIN-"
+LEFTJOIN_NAME = "KSTREAM-LEFTJOIN-"
+
+
+class ValueJoiner:
+    """``joiner(left, right)`` (or ``joiner(key, left, right)`` with ``with_key``) as the
+    processors call it: ``(key, left, right)``. Picklable."""
+
+    __slots__ = ("fn", "with_key")
+
+    def __init__(self, fn: Callable[..., Any], with_key: bool = False) -> None:
+        self.fn = fn
+        self.with_key = with_key
+
+    def __call__(self, key: Any, left: Any, right: Any) -> Any:
+        return self.fn(key, left, right) if self.with_key else self.fn(left, right)
+
+
+class KeySelector:
+    """A GlobalKTable join's ``selector(key, value) -> global key``; picklable wrapper."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[Any, Any], Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, key: Any, value: Any) -> Any:
+        return self.fn(key, value)
+
+
+def _check_callable(fn: Any, what: str) -> None:
+    if not callable(fn):
+        raise TopologyException(f"{what} must be callable, got {fn!r}")
+
+
+def _name_of(named: Named | str | None) -> str | None:
+    if named is None:
+        return None
+    if isinstance(named, str):
+        return validate_name(named)
+    if isinstance(named, Named):
+        return named.name
+    raise TopologyException(f"named must be a Named or a string, got {named!r}")
+
+
+def _suffix_or_generate(builder: Any, name: str | None, suffix: str, prefix: str) -> str:
+    """Kafka's NamedInternal.suffixWithOrElseGet(suffix, provider, prefix): burns an index."""
+    generated = builder.new_processor_name(prefix)
+    if name is None:
+        return generated
+    return validate_name(name + suffix)
+
+
+def _kind(other: Any) -> str:
+    from raystreams.dsl.kstream import KStream
+
+    if isinstance(other, KStream):
+        return "stream"
+    if hasattr(other, "queryable_store_name") and hasattr(other, "value_getter_supplier"):
+        return "table"
+    if hasattr(other, "store_name") and hasattr(other, "value_getter_supplier"):
+        return "global"
+    raise TopologyException(f"join() takes a KStream, a KTable or a GlobalKTable, got {other!r}")
+
+
+class StreamStreamJoinGraphNode(GraphNode):
+    """Writes the two join processors and the merge (Kafka's StreamStreamJoinNode)."""
+
+    def __init__(self, name: str, *, this_name: str, other_name: str, this_windowed: str,
+                 other_windowed: str, this_supplier: Any, other_supplier: Any,
+                 this_stores: list[Any], other_stores: list[Any],
+                 source_nodes: set[str]) -> None:
+        super().__init__(name)
+        self.this_name = this_name
+        self.other_name = other_name
+        self.this_windowed = this_windowed
+        self.other_windowed = other_windowed
+        self.this_supplier = this_supplier
+        self.other_supplier = other_supplier
+        self.this_stores = this_stores
+        self.other_stores = other_stores
+        self.source_nodes = source_nodes
+
+    def write(self, topology: Topology) -> None:
+        for proc, supplier, parent, stores in (
+                (self.this_name, self.this_supplier, self.this_windowed, self.this_stores),
+                (self.other_name, self.other_supplier, self.other_windowed, self.other_stores)):
+            topology.add_processor(proc, supplier, parent)
+            for builder in stores:
+                if builder.name in topology.stores:
+                    topology.connect_processor_and_state_stores(proc, builder.name)
+                else:
+                    topology.add_state_store(builder, proc)
+        topology.add_processor(self.name, PassThroughProcessor, self.this_name, self.other_name)
+        topology.copartition(sorted(self.source_nodes))
+
+
+class StreamTableJoinGraphNode(ProcessorGraphNode):
+    """A stream-table join processor connected to the table's stores (StreamTableJoinNode)."""
+
+    def __init__(self, name: str, supplier: Any, store_names: list[str],
+                 copartition: list[str] | None) -> None:
+        super().__init__(name, supplier, stores=store_names)
+        self.copartition_sources = copartition
+
+    def write(self, topology: Topology) -> None:
+        super().write(topology)
+        if self.copartition_sources:
+            topology.copartition(sorted(self.copartition_sources))
+
 
 class KStreamJoinsMixin:
-    """Filled by the joins work: ``join``, ``left_join``, ``outer_join``."""
+    """``join``, ``left_join`` and ``outer_join`` of a KStream.
+
+    - with a KStream: ``join(other, joiner, windows, stream_joined=None)`` over
+      ``JoinWindows``; left/outer results for unmatched records come out once the window
+      has closed (Kafka >= 3.1);
+    - with a KTable: ``join(table, joiner, joined=None)`` (no outer join);
+    - with a GlobalKTable: ``join(global_table, key_selector, joiner, named=None)`` where
+      ``key_selector(key, value)`` gives the table key (no outer join).
+
+    ``joiner(left_value, right_value)``; pass ``with_key=True`` for ``joiner(key, left, right)``
+    (Kafka's ValueJoinerWithKey).
+    """
+
+    # ------------------------------------------------------------------ public API
+    def join(self, other: Any, *args: Any, with_key: bool = False, **kwargs: Any) -> KStream:
+        """Inner join with a KStream (windowed), a KTable or a GlobalKTable."""
+        return self._dispatch_join(other, args, kwargs, with_key, left=True, right=False,
+                                   outer_kind="join")
+
+    def left_join(self, other: Any, *args: Any, with_key: bool = False, **kwargs: Any) -> KStream:
+        """Left join: every record of this stream comes out, with ``None`` for a missing partner."""
+        return self._dispatch_join(other, args, kwargs, with_key, left=True, right=False,
+                                   outer_kind="left_join")
+
+    def outer_join(self, other: KStream, joiner: Callable[..., Any], windows: Any,
+                   stream_joined: StreamJoined | None = None, *,
+                   with_key: bool = False) -> KStream:
+        """Outer join with a KStream: unmatched records of both sides come out."""
+        if _kind(other) != "stream":
+            raise TopologyException("outer_join() is only defined between two KStreams "
+                                    "(use a KTable-KTable outer_join for tables)")
+        return self._stream_stream_join(other, joiner, windows, stream_joined, with_key,
+                                        left_outer=True, right_outer=True)
+
+    # ------------------------------------------------------------------ dispatch
+    def _dispatch_join(self, other: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                       with_key: bool, *, left: bool, right: bool, outer_kind: str) -> KStream:
+        kind = _kind(other)
+        is_left = outer_kind == "left_join"
+        if kind == "stream":
+            params = _bind(args, kwargs, ("joiner", "windows", "stream_joined"), 2, outer_kind)
+            return self._stream_stream_join(other, params["joiner"], params["windows"],
+                                            params.get("stream_joined"), with_key,
+                                            left_outer=is_left, right_outer=False)
+        if kind == "table":
+            params = _bind(args, kwargs, ("joiner", "joined"), 1, outer_kind)
+            return self._stream_table_join(other, params["joiner"], params.get("joined"),
+                                           with_key, is_left)
+        params = _bind(args, kwargs, ("key_selector", "joiner", "named"), 2, outer_kind)
+        return self._global_table_join(other, params["key_selector"], params["joiner"],
+                                       params.get("named"), with_key, is_left)
+
+    # ------------------------------------------------------------------ stream-stream
+    def _stream_stream_join(self, other: KStream, joiner: Callable[..., Any], windows: Any,
+                            stream_joined: StreamJoined | None, with_key: bool, *,
+                            left_outer: bool, right_outer: bool) -> KStream:
+        from raystreams.dsl.kstream import KStream
+        from raystreams.dsl.windows import JoinWindows
+
+        this: KStream = self  # type: ignore[assignment]
+        if other is None:
+            raise TopologyException("otherStream cannot be null")
+        _check_callable(joiner, "joiner")
+        if not isinstance(windows, JoinWindows):
+            raise TopologyException(f"a stream-stream join needs JoinWindows, got {windows!r}")
+        sj_params = stream_joined if stream_joined is not None else StreamJoined()
+        if not isinstance(sj_params, StreamJoined):
+            raise TopologyException(f"stream_joined must be a StreamJoined, got {sj_params!r}")
+        builder = this.builder
+        name = sj_params.name
+
+        join_this: KStream = this
+        join_other: KStream = other
+        if join_this.repartition_required:
+            prefix = name + "-left" if name is not None else join_this.name
+            join_this = _repartition_for_join(join_this, prefix, sj_params.key_serde,
+                                              sj_params.value_serde)
+        if join_other.repartition_required:
+            prefix = name + "-right" if name is not None else join_other.name
+            join_other = _repartition_for_join(join_other, prefix, sj_params.key_serde,
+                                               sj_params.other_value_serde)
+        all_sources = set(join_this.source_nodes) | set(join_other.source_nodes)
+
+        this_suffix = "-outer-this-join" if right_outer else "-this-join"
+        other_suffix = "-outer-other-join" if left_outer else "-other-join"
+        this_windowed = _suffix_or_generate(builder, name, "-this-windowed", WINDOWED_NAME)
+        other_windowed = _suffix_or_generate(builder, name, "-other-windowed", WINDOWED_NAME)
+        this_generated = builder.new_processor_name(OUTERTHIS_NAME if right_outer
+                                                    else JOINTHIS_NAME)
+        other_generated = builder.new_processor_name(OUTEROTHER_NAME if left_outer
+                                                     else JOINOTHER_NAME)
+        join_this_name = validate_name(name + this_suffix) if name else this_generated
+        join_other_name = validate_name(name + other_suffix) if name else other_generated
+        merge_name = _suffix_or_generate(builder, name, "-merge", MERGE_NAME)
+
+        base = sj_params.store_name
+        this_supplier_name = getattr(sj_params.this_store_supplier, "name", None)
+        other_supplier_name = getattr(sj_params.other_store_supplier, "name", None)
+        if this_supplier_name and this_supplier_name == other_supplier_name:
+            raise StreamsException("Both StoreSuppliers have the same name.  StoreSuppliers "
+                                   "must provide unique names")
+        this_store = this_supplier_name or (
+            (base + this_suffix if base is not None else this_generated) + "-store")
+        other_store = other_supplier_name or (
+            (base + other_suffix if base is not None else other_generated) + "-store")
+
+        size = windows.size()
+        retention = size + windows.grace_ms
+        logging = sj_params.logging_enabled
+        topic_config = sj_params.topic_config
+        this_builder = sj.join_window_store_builder(this_store, retention, size,
+                                                    sj_params.key_serde, logging, topic_config)
+        other_builder = sj.join_window_store_builder(other_store, retention, size,
+                                                     sj_params.key_serde, logging, topic_config)
+        outer_builder = None
+        if left_outer:
+            shared_suffix = "-outer-shared-join" if right_outer else "-left-shared-join"
+            if this_supplier_name:
+                outer_name = this_supplier_name + shared_suffix
+            elif base is not None:
+                outer_name = base + shared_suffix
+            else:
+                prefix_len = len(OUTERTHIS_NAME if right_outer else JOINTHIS_NAME)
+                outer_name = OUTERSHARED_NAME + this_generated[prefix_len:]
+            outer_builder = sj.outer_join_store_builder(outer_name + "-store",
+                                                        sj_params.key_serde, logging,
+                                                        topic_config)
+
+        this_windowed_node = ProcessorGraphNode(
+            this_windowed, _WindowSupplier(this_store))
+        this_windowed_node.store_builders = [this_builder]
+        builder.add_graph_node(join_this.graph_node, this_windowed_node)
+        other_windowed_node = ProcessorGraphNode(
+            other_windowed, _WindowSupplier(other_store))
+        other_windowed_node.store_builders = [other_builder]
+        builder.add_graph_node(join_other.graph_node, other_windowed_node)
+
+        this_supplier, other_supplier = sj.stream_stream_join_suppliers(
+            joiner=ValueJoiner(joiner, with_key), left_outer=left_outer, right_outer=right_outer,
+            before_ms=windows.before_ms, after_ms=windows.after_ms, grace_ms=windows.grace_ms,
+            this_store=this_store, other_store=other_store,
+            outer_store=outer_builder.name if outer_builder is not None else None)
+        extra = [outer_builder] if outer_builder is not None else []
+        node = StreamStreamJoinGraphNode(
+            merge_name, this_name=join_this_name, other_name=join_other_name,
+            this_windowed=this_windowed, other_windowed=other_windowed,
+            this_supplier=this_supplier, other_supplier=other_supplier,
+            this_stores=[other_builder, *extra], other_stores=[this_builder, *extra],
+            source_nodes=all_sources)
+        builder.add_graph_node([join_this.graph_node, join_other.graph_node], node)
+        return KStream(merge_name, sj_params.key_serde, None, all_sources, False, node, builder)
+
+    # ------------------------------------------------------------------ stream-table
+    def _stream_table_join(self, table: Any, joiner: Callable[..., Any], joined: Joined | None,
+                           with_key: bool, left_join: bool) -> KStream:
+        from raystreams.dsl.kstream import KStream
+
+        this: KStream = self  # type: ignore[assignment]
+        _check_callable(joiner, "joiner")
+        joined = joined if joined is not None else Joined()
+        if not isinstance(joined, Joined):
+            raise TopologyException(f"joined must be a Joined, got {joined!r}")
+        stream: KStream = this
+        if stream.repartition_required:
+            prefix = joined.name if joined.name is not None else stream.name
+            stream = _repartition_for_join(stream, prefix, joined.key_serde, joined.value_serde)
+        builder = stream.builder
+        all_sources = set(stream.source_nodes) | set(table.source_nodes)
+        name = builder.name_or_generate(joined.name, LEFTJOIN_NAME if left_join else JOIN_NAME)
+        if joined.grace_period is not None:
+            raise TopologyException(
+                "KTable must be versioned to use a grace period in a stream table join "
+                "(raystreams has no versioned stores yet)")
+        getter_supplier = table.value_getter_supplier()
+        supplier = sj.StreamTableJoinSupplier(getter_supplier, None, ValueJoiner(joiner, with_key),
+                                              left_join)
+        node = StreamTableJoinGraphNode(name, supplier, list(getter_supplier.store_names()),
+                                        sorted(all_sources))
+        builder.add_graph_node(stream.graph_node, node)
+        key_serde = joined.key_serde if joined.key_serde is not None else stream.key_serde
+        return KStream(name, key_serde, None, all_sources, False, node, builder)
+
+    # ------------------------------------------------------------------ stream-global table
+    def _global_table_join(self, global_table: Any, key_selector: Callable[[Any, Any], Any],
+                           joiner: Callable[..., Any], named: Named | str | None,
+                           with_key: bool, left_join: bool) -> KStream:
+        from raystreams.dsl.kstream import KStream
+
+        this: KStream = self  # type: ignore[assignment]
+        _check_callable(key_selector, "keySelector")
+        _check_callable(joiner, "joiner")
+        builder = this.builder
+        # Kafka names inner and left GlobalKTable joins alike: KSTREAM-LEFTJOIN-
+        name = builder.name_or_generate(_name_of(named), LEFTJOIN_NAME)
+        supplier = sj.StreamTableJoinSupplier(global_table.value_getter_supplier(),
+                                              KeySelector(key_selector),
+                                              ValueJoiner(joiner, with_key), left_join)
+        node = StreamTableJoinGraphNode(name, supplier, [], None)
+        builder.add_graph_node(this.graph_node, node)
+        return KStream(name, this.key_serde, None, this.source_nodes, this.repartition_required,
+                       node, builder)
+
+
+class _WindowSupplier:
+    __slots__ = ("store",)
+
+    def __init__(self, store: str) -> None:
+        self.store = store
+
+    def __call__(self) -> sj.KStreamJoinWindowProcessor:
+        return sj.KStreamJoinWindowProcessor(self.store)
+
+
+def _bind(args: tuple[Any, ...], kwargs: dict[str, Any], names: tuple[str, ...],
+          required: int, method: str) -> dict[str, Any]:
+    if len(args) > len(names):
+        raise TopologyException(f"{method}() takes at most {len(names)} arguments after the "
+                                f"other side ({', '.join(names)}), got {len(args)}")
+    params = dict(zip(names, args, strict=False))
+    for key, value in kwargs.items():
+        if key not in names:
+            raise TopologyException(f"{method}() got an unexpected argument {key!r} "
+                                    f"(expected one of: {', '.join(names)})")
+        if key in params:
+            raise TopologyException(f"{method}() got {key!r} twice")
+        params[key] = value
+    for needed in names[:required]:
+        if params.get(needed) is None:
+            raise TopologyException(f"{method}(): {needed} cannot be null")
+    return params
+
+
+def _repartition_for_join(stream: KStream, prefix: str, key_serde: Any,
+                          value_serde: Any) -> KStream:
+    """Kafka's repartitionForJoin: a repartition topic named after ``prefix``."""
+    from raystreams.dsl.kstream import KStream
+
+    ks = key_serde if key_serde is not None else stream.key_serde
+    vs = value_serde if value_serde is not None else stream.value_serde
+    node = stream._repartition_node(prefix, ks, vs)
+    stream.builder.add_graph_node(stream.graph_node, node)
+    return KStream(node.source_name, ks, vs, {node.source_name}, False, node, stream.builder)
