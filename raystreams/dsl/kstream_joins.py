@@ -248,10 +248,14 @@ class KStreamJoinsMixin:
         retention = size + windows.grace_ms
         logging = sj_params.logging_enabled
         topic_config = sj_params.topic_config
-        this_builder = sj.join_window_store_builder(this_store, retention, size,
-                                                    sj_params.key_serde, logging, topic_config)
-        other_builder = sj.join_window_store_builder(other_store, retention, size,
-                                                     sj_params.key_serde, logging, topic_config)
+        _check_supplier(sj_params.this_store_supplier, windows)
+        _check_supplier(sj_params.other_store_supplier, windows)
+        this_builder = sj.join_window_store_builder(
+            this_store, retention, size, sj_params.key_serde, sj_params.value_serde, logging,
+            topic_config, sj_params.this_store_supplier)
+        other_builder = sj.join_window_store_builder(
+            other_store, retention, size, sj_params.key_serde, sj_params.other_value_serde,
+            logging, topic_config, sj_params.other_store_supplier)
         outer_builder = None
         if left_outer:
             shared_suffix = "-outer-shared-join" if right_outer else "-left-shared-join"
@@ -339,6 +343,21 @@ class KStreamJoinsMixin:
         builder.add_graph_node(this.graph_node, node)
         return KStream(name, this.key_serde, None, this.source_nodes, this.repartition_required,
                        node, builder)
+
+
+def _check_supplier(supplier: Any, windows: Any) -> None:
+    """Kafka's assertWindowSettings: a join store supplier must match the JoinWindows."""
+    if supplier is None:
+        return
+    if not getattr(supplier, "retain_duplicates", False):
+        raise StreamsException("The StoreSupplier must set retainDuplicates=true, found "
+                               "retainDuplicates=false")
+    retention = getattr(supplier, "retention_period", None)
+    size = getattr(supplier, "window_size", None)
+    if retention != windows.size() + windows.grace_ms or size != windows.size():
+        raise StreamsException(
+            f"Window settings mismatch. WindowBytesStoreSupplier settings {supplier!r} must "
+            f"match JoinWindows settings {windows!r} for the window size and retention period")
 
 
 class _WindowSupplier:

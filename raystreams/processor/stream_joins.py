@@ -266,13 +266,23 @@ class _OuterFactory:
 
 
 def join_window_store_builder(name: str, retention_ms: int, window_size_ms: int, key_serde: Any,
-                              logging_enabled: bool = True,
-                              topic_config: dict[str, str] | None = None) -> _JoinStoreBuilder:
-    """The builder of one side's join window store (retains duplicates)."""
+                              value_serde: Any = None, logging_enabled: bool = True,
+                              topic_config: dict[str, str] | None = None,
+                              supplier: Any = None) -> Any:
+    """The builder of one side's join window store: a RocksDB window store retaining
+    duplicates (or ``supplier``), changelogged with ``cleanup.policy=delete``."""
+    from raystreams.state import Stores
+
     config = dict(topic_config or {})
     config["cleanup.policy"] = "delete"  # duplicates: never compact (Kafka's rule)
-    return _JoinStoreBuilder(name, key_serde, _WindowFactory(name, retention_ms, window_size_ms),
-                             logging_enabled, config)
+    if supplier is None:
+        supplier = Stores.in_memory_window_store(name, retention_ms, window_size_ms, True)
+    builder = Stores.window_store_builder(supplier, key_serde, value_serde)
+    if logging_enabled:
+        builder.with_logging_enabled(config)
+    else:
+        builder.with_logging_disabled()
+    return builder
 
 
 def outer_join_store_builder(name: str, key_serde: Any, logging_enabled: bool = True,
