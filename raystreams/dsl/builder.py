@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from raystreams.dsl.graph import GraphNode, RootNode, SourceGraphNode, StateStoreGraphNode
-from raystreams.dsl.params import Consumed
+from raystreams.dsl.params import Consumed, Materialized
 from raystreams.errors import TopologyException
 from raystreams.topology.topology import Topology
 
 if TYPE_CHECKING:
     from raystreams.dsl.kstream import KStream
+    from raystreams.dsl.ktable import GlobalKTable, KTable
 
 SOURCE_NAME = "KSTREAM-SOURCE-"
 
@@ -101,6 +102,28 @@ class StreamsBuilder:
         node = SourceGraphNode(name, topic_list, consumed, pattern)
         self.add_graph_node(self.root, node)
         return KStream(name, consumed.key_serde, consumed.value_serde, {name}, False, node, self)
+
+    def table(self, topic: str, consumed: Consumed | None = None,
+              materialized: Materialized | None = None) -> KTable:
+        """A KTable over ``topic``: each record an update of its key, None a delete."""
+        from raystreams.dsl.ktable import table
+
+        return table(self, topic, consumed, materialized)
+
+    def global_table(self, topic: str, consumed: Consumed | None = None,
+                     materialized: Materialized | None = None) -> GlobalKTable:
+        """A GlobalKTable: ``topic`` replicated in full into a global store on every instance."""
+        from raystreams.dsl.ktable import global_table
+
+        return global_table(self, topic, consumed, materialized)
+
+    def add_global_store(self, store_builder: Any, topic: str, consumed: Consumed | None,
+                         state_update_supplier: Any) -> StreamsBuilder:
+        """A global store kept up to date from ``topic`` by ``state_update_supplier()``'s processor."""
+        from raystreams.dsl.ktable import add_global_store
+
+        add_global_store(self, store_builder, topic, consumed, state_update_supplier)
+        return self
 
     def add_state_store(self, store_builder: Any) -> StreamsBuilder:
         """Register a store that ``process(..., store_name)`` calls can then use."""
