@@ -81,12 +81,13 @@ def _suffix_or_generate(builder: Any, name: str | None, suffix: str, prefix: str
 
 def _kind(other: Any) -> str:
     from raystreams.dsl.kstream import KStream
+    from raystreams.dsl.ktable import GlobalKTable, KTable
 
     if isinstance(other, KStream):
         return "stream"
-    if hasattr(other, "queryable_store_name") and hasattr(other, "value_getter_supplier"):
+    if isinstance(other, KTable):
         return "table"
-    if hasattr(other, "store_name") and hasattr(other, "value_getter_supplier"):
+    if isinstance(other, GlobalKTable):
         return "global"
     raise TopologyException(f"join() takes a KStream, a KTable or a GlobalKTable, got {other!r}")
 

@@ -167,3 +167,71 @@ def test_stream_stream_left_emits_only_after_window_close(oracle: Any) -> None:
                     P("left-input", "C", "c", 8001)], NO_CACHE)
     assert [(o["key"], o["value"], o["timestamp"]) for o in answer["outputs"]] == [
         ("A", "a+null", 1000)]
+
+
+# --------------------------------------------------------------------------- stream-table
+
+#: The guide's stream-table table: stream records and table updates (None = tombstone).
+GUIDE_STREAM_TABLE = [
+    P("orders", "k", None, 1),
+    P("addresses", "k", None, 2),
+    P("orders", "k", "A", 3),
+    P("addresses", "k", "a", 4),
+    P("orders", "k", "B", 5),
+    P("addresses", "k", "b", 6),
+    P("orders", "k", None, 7),
+    P("addresses", "k", None, 8),
+    P("orders", "k", "C", 9),
+    P("addresses", "k", "c", 10),
+    P("addresses", "k", None, 11),
+    P("orders", "k", None, 12),
+    P("addresses", "k", None, 13),
+    P("addresses", "k", "d", 14),
+    P("orders", "k", "D", 15),
+]
+
+#: The seed order/address scenario, plus null keys and out-of-order records.
+ORDERS = [
+    P("addresses", "jihun", "Newyork", 100),
+    P("orders", "jihun", "Galaxy", 200),
+    P("addresses", "jihun", "LA", 300),
+    P("orders", "jihun", "G-Wagon", 400),
+    P("orders", "nobody", "Phone", 50),
+    P("orders", None, "Ghost", 500),
+    P("addresses", "jihun", None, 600),
+    P("orders", "jihun", "Tesla", 700),
+]
+
+
+@pytest.mark.parametrize("cache", sorted(CACHES))
+@pytest.mark.parametrize("scenario", ["stream_table_inner", "stream_table_left"])
+@pytest.mark.parametrize("steps", [GUIDE_STREAM_TABLE, ORDERS], ids=["guide", "orders"])
+def test_stream_table(oracle: Any, scenario: str, cache: str, steps: list[Step]) -> None:
+    check(oracle, scenario, steps, CACHES[cache], stores=["addresses-store"])
+
+
+def test_order_join_seed_outputs(oracle: Any) -> None:
+    answer = check(oracle, "stream_table_inner", ORDERS[:4], NO_CACHE)
+    assert [o["value"] for o in answer["outputs"]] == ["Galaxy+Newyork", "G-Wagon+LA"]
+
+
+# --------------------------------------------------------------------------- global table
+
+GLOBAL_ORDERS = [
+    P("addresses", "a1", "Seoul", 1),
+    P("orders", "o1", "a1|Galaxy", 2),
+    P("orders", "o2", "a2|Phone", 3),
+    P("addresses", "a2", "Busan", 4),
+    P("orders", "o3", "a2|Tablet", 5),
+    P("orders", "a1", "no-bar", 6),
+    P("orders", "o4", None, 7),
+    P("orders", None, "a1|nokey", 8),
+    P("addresses", "a1", None, 9),
+    P("orders", "o5", "a1|Watch", 10),
+]
+
+
+@pytest.mark.parametrize("cache", sorted(CACHES))
+@pytest.mark.parametrize("scenario", ["global_join", "global_left_join"])
+def test_global_table(oracle: Any, scenario: str, cache: str) -> None:
+    check(oracle, scenario, GLOBAL_ORDERS, CACHES[cache], stores=["addresses-global"])
