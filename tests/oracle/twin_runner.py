@@ -78,7 +78,7 @@ def _parse(text: str | None, serde_name: str) -> Any:
 
 def _store_rows(store: Any) -> list[list[Any]]:
     rows: list[list[Any]] = []
-    with store.all() as items:
+    with (store.all() if hasattr(store, "all") else store.fetch(None, None)) as items:
         for key, value in items:
             if isinstance(key, Windowed):
                 w = key.window
