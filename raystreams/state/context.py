@@ -123,7 +123,11 @@ class StateStore(Protocol):
         ...
 
     def flush(self) -> None:
-        """Write everything buffered down (cache entries, memtables) so it survives a restart."""
+        """Write everything buffered down: cache entries go to the changelog and the backend.
+
+        Stores may also have ``persist()``, which makes the backend durable (RocksDB flushes its
+        memtables; the WAL is off). The state manager calls it before writing a checkpoint.
+        """
         ...
 
     def close(self) -> None: ...

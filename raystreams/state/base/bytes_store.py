@@ -177,6 +177,11 @@ class WrappedStore:
     def flush(self) -> None:
         self.wrapped.flush()
 
+    def persist(self) -> None:
+        persist = getattr(self.wrapped, "persist", None)
+        if persist is not None:
+            persist()
+
     def close(self) -> None:
         self.wrapped.close()
 

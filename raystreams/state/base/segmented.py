@@ -66,6 +66,10 @@ class SegmentProvider(Protocol):
 
     def flush(self) -> None: ...
 
+    def persist(self) -> None:
+        """Make written data durable (RocksDB: flush memtables)."""
+        ...
+
     def close(self) -> None:
         """Close the storage and end every iterator still open on it."""
         ...
@@ -123,6 +127,10 @@ class SegmentedStore:
     def flush(self) -> None:
         if self._open:
             self._provider.flush()
+
+    def persist(self) -> None:
+        if self._open:
+            self._provider.persist()
 
     def close(self) -> None:
         if not self._open:

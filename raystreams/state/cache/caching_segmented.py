@@ -5,6 +5,9 @@ Cache keys are the store key prefixed with its segment id (8 bytes BE, Kafka's
 merges the two in one pass. Point reads that miss are not cached (as in Kafka). On flush each
 dirty entry goes down with its record context and reaches the listener with the old value
 read from the store below.
+
+The layer tracks stream time over the writes it holds, so records that expired while still
+in the cache are not returned either (Kafka's cache filters only by the requested times).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ _LONG = struct.Struct(">q")
 class CachingSegmentedStore(CachingLayer):
     """A record cache in front of a ``SegmentedBytesStore`` (window or session keys)."""
 
+    def __init__(self, wrapped: Any) -> None:
+        super().__init__(wrapped)
+        self._observed = -1
+
     @property
     def schema(self) -> Any:
         return self.wrapped.schema
@@ -39,7 +46,10 @@ class CachingSegmentedStore(CachingLayer):
 
     @property
     def observed_stream_time(self) -> int:
-        return self.wrapped.observed_stream_time
+        return max(self._observed, self.wrapped.observed_stream_time)
+
+    def _live_from(self) -> int:
+        return max(self._observed, self.wrapped.observed_stream_time) - self.wrapped.retention_period + 1
 
     def _segment_of(self, key: bytes) -> int:
         return self.wrapped.schema.segment_timestamp(key) // self.wrapped.segment_interval
@@ -67,18 +77,30 @@ class CachingSegmentedStore(CachingLayer):
         self._deliver(out)
 
     def get(self, key: bytes) -> bytes | None:
+        if self.wrapped.schema.segment_timestamp(key) < self._live_from():
+            return None
         entry = self._named().get(self._cache_key(key))
         if entry is not None:
             return entry[0]
         return self.wrapped.get(key)
 
     def put(self, key: bytes, value: bytes | None) -> None:
-        self._named().put(self._cache_key(key), value, self._context.record_context)
+        ts = self.wrapped.schema.segment_timestamp(key)
+        if ts > self._observed:
+            self._observed = ts
+        self._named().put(_LONG.pack(ts // self.wrapped.segment_interval) + key, value,
+                          self._context.record_context)
 
     def put_batch(self, entries: Any) -> None:
-        put = self._named().put
-        for key, value, rc in entries:
-            put(self._cache_key(key), value, rc)
+        rc_put = self.put
+        context = self._context
+        previous = context.record_context
+        try:
+            for key, value, rc in entries:
+                context.record_context = rc
+                rc_put(key, value)
+        finally:
+            context.record_context = previous
 
     def fetch(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
               forward: bool = True) -> BytesIterator:
@@ -87,6 +109,9 @@ class CachingSegmentedStore(CachingLayer):
             return iter(())
         schema = self.wrapped.schema
         interval = self.wrapped.segment_interval
+        time_from = max(time_from, self._live_from())
+        if schema.is_window and time_to < time_from:
+            return iter(())
         if key_from is not None and key_from == key_to:
             lo = schema.lower_range_fixed(key_from, time_from)
             hi = schema.upper_range_fixed(key_from, time_to)
@@ -111,5 +136,7 @@ class CachingSegmentedStore(CachingLayer):
 
     def all(self, forward: bool = True) -> BytesIterator:
         cache = self._named()
-        return merge_segmented(cache.range(None, None, forward), self.wrapped.all(forward), forward,
-                               self._segment_of)
+        live_from = max(0, self._live_from())
+        match = self.wrapped.schema.matcher(None, None, live_from, LONG_MAX)
+        cached = (kv for kv in cache.range(None, None, forward) if match(kv[0][8:]))
+        return merge_segmented(cached, self.wrapped.all(forward), forward, self._segment_of)

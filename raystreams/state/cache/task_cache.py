@@ -181,22 +181,23 @@ class NamedCache:
             self.delete(key)
 
     def range(self, lo: bytes | None, hi: bytes | None, forward: bool = True,
-              hi_inclusive: bool = True) -> Iterator[tuple[bytes, bytes | None]]:
+              hi_inclusive: bool = True) -> Iterator[tuple[bytes, bytes | None]]:  # a generator
         """Cached ``(key, value)`` pairs in key order; a ``None`` value is a pending delete.
 
-        Entries evicted while iterating are skipped; reading does not refresh LRU order.
+        The keys are taken when iteration starts; entries evicted while iterating are
+        skipped; reading does not refresh LRU order.
         """
         index = self._index
         if index is None:
             index = self._index = SortedKeySet(self.entries)
         keys, start, stop = index.bounds(lo, hi, hi_inclusive)
-        return _walk(self.entries, keys, start, stop, forward)
+        yield from _walk(self.entries, keys, start, stop, forward)
 
     def clear(self) -> None:
         """Forget every entry without flushing."""
         self._owner.size -= self.size
         self.size = 0
-        self.entries = OrderedDict()
+        self.entries.clear()  # in place: open iterators find nothing more
         self.dirty = {}
         self._index = None
 
@@ -275,10 +276,7 @@ class TaskCache:
         """Drop a namespace and its entries (after its store flushed it)."""
         cache = self._caches.pop(namespace, None)
         if cache is not None:
-            self.size -= cache.size
-            cache.size = 0
-            cache.entries = OrderedDict()
-            cache.dirty = {}
+            cache.clear()
             cache.listener = None
 
     def resize(self, max_bytes: int) -> None:

@@ -34,6 +34,9 @@ class MemorySegmentProvider:
     def flush(self) -> None:
         pass
 
+    def persist(self) -> None:
+        pass
+
     def close(self) -> None:
         # Clearing ends open iterators: they find no values any more.
         for segment in self._segments:

@@ -52,18 +52,19 @@ class SortedBytesMap:
 
     def range(self, lo: bytes | None, hi: bytes | None, forward: bool = True,
               hi_inclusive: bool = True) -> Iterator[tuple[bytes, bytes]]:
+        """Entries in ``[lo, hi]`` in key order; the keys are taken when iteration starts."""
         index = self._index
         if index is None:
             index = self._index = SortedKeySet(self.data)
         keys, start, stop = index.bounds(lo, hi, hi_inclusive)
-        return _walk(self.data, keys, start, stop, forward)
+        yield from _walk(self.data, keys, start, stop, forward)
 
     def prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         index = self._index
         if index is None:
             index = self._index = SortedKeySet(self.data)
         keys, start, _ = index.bounds(prefix, None)
-        return _walk_prefix(self.data, keys, start, prefix)
+        yield from _walk_prefix(self.data, keys, start, prefix)
 
 
 def _walk(data: dict[bytes, bytes], keys: list[bytes], start: int, stop: int,

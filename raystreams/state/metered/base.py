@@ -119,6 +119,12 @@ class MeteredStore:
         self.flushes += 1
         self.inner.flush()
 
+    def persist(self) -> None:
+        """Make the backend durable (RocksDB memtables to disk); before a checkpoint is written."""
+        persist = getattr(self.inner, "persist", None)
+        if persist is not None:
+            persist()
+
     def flush_cache(self) -> None:
         """Flush only the record cache, if there is one (Kafka's ``flushCache``)."""
         layer = self._caching_layer()

@@ -33,8 +33,10 @@ def close_iterators(iterators: WeakSet) -> None:
 class RocksDBKeyValueStore:
     """A RocksDB database under ``task_dir/<name>``, keys and values stored as given.
 
-    Writes go straight to the memtable (WAL off); ``put_batch`` and restores use one write
-    batch; ``flush()`` persists the memtable, and only if something was written since.
+    Writes go straight to the memtable (WAL off, as in Kafka Streams); ``put_batch`` and
+    restores use one write batch. ``flush()`` has nothing to write down; ``persist()`` flushes
+    the memtable (if anything was written since) and is called before a checkpoint is written,
+    so the checkpointed offsets never run ahead of what is on disk.
     """
 
     def __init__(self, name: str) -> None:
@@ -76,6 +78,10 @@ class RocksDBKeyValueStore:
         return m
 
     def flush(self) -> None:
+        pass  # writes are applied at once; durability is persist()'s job
+
+    def persist(self) -> None:
+        """Flush the memtable to disk if anything was written since the last time."""
         if self._map is not None and self._dirty:
             self._map.flush()
             self._dirty = False
@@ -85,7 +91,7 @@ class RocksDBKeyValueStore:
             return
         close_iterators(self._iterators)
         db = self._db
-        self.flush()
+        self.persist()
         self._map = None
         self._db = None
         db.close()

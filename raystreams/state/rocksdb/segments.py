@@ -83,6 +83,10 @@ class RocksDBSegmentProvider:
         self._db.drop_column_family(self._cf_name(segment_id))
 
     def flush(self) -> None:
+        pass  # writes are applied at once
+
+    def persist(self) -> None:
+        """Flush the memtables of the segments written since the last time."""
         for segment_id in list(self._dirty):
             segment = self._segments.get(segment_id)
             if segment is not None:
@@ -94,7 +98,7 @@ class RocksDBSegmentProvider:
         if db is None:
             return
         close_iterators(self._iterators)
-        self.flush()
+        self.persist()
         # every handle must go before the database really closes and frees its lock
         self._segments = {}
         self._dirty.clear()
