@@ -235,3 +235,50 @@ GLOBAL_ORDERS = [
 @pytest.mark.parametrize("scenario", ["global_join", "global_left_join"])
 def test_global_table(oracle: Any, scenario: str, cache: str) -> None:
     check(oracle, scenario, GLOBAL_ORDERS, CACHES[cache], stores=["addresses-global"])
+
+
+# --------------------------------------------------------------------------- table-table
+
+#: The guide's table-table table: one key, updates and tombstones on both sides.
+GUIDE_TABLE_TABLE = [
+    P("left-table", "k", None, 1),
+    P("right-table", "k", None, 2),
+    P("left-table", "k", "A", 3),
+    P("right-table", "k", "a", 4),
+    P("left-table", "k", "B", 5),
+    P("right-table", "k", "b", 6),
+    P("left-table", "k", None, 7),
+    P("right-table", "k", None, 8),
+    P("left-table", "k", "C", 9),
+    P("right-table", "k", "c", 10),
+    P("right-table", "k", None, 11),
+    P("left-table", "k", None, 12),
+    P("right-table", "k", None, 13),
+    P("right-table", "k", "d", 14),
+    P("left-table", "k", "D", 15),
+]
+
+#: Several keys, out-of-order timestamps, null keys, deletes of absent keys.
+TABLE_TABLE_MIXED = [
+    P("left-table", "a", "L1", 100),
+    P("right-table", "b", "R1", 90),
+    P("right-table", "a", "R2", 50),
+    P("left-table", "b", "L2", 40),
+    P("left-table", None, "nokey", 60),
+    P("right-table", "c", None, 70),
+    P("left-table", "a", "L3", 30),
+    P("right-table", "a", None, 200),
+    P("left-table", "b", None, 210),
+    P("right-table", "b", None, 220),
+    P("left-table", "c", "L4", 230),
+]
+
+TABLE_STORES = ["left-store", "right-store"]
+
+
+@pytest.mark.parametrize("cache", sorted(CACHES))
+@pytest.mark.parametrize("scenario", ["table_table_inner", "table_table_left",
+                                      "table_table_outer"])
+@pytest.mark.parametrize("steps", [GUIDE_TABLE_TABLE, TABLE_TABLE_MIXED], ids=["guide", "mixed"])
+def test_table_table(oracle: Any, scenario: str, cache: str, steps: list[Step]) -> None:
+    check(oracle, scenario, steps, CACHES[cache], stores=TABLE_STORES)
