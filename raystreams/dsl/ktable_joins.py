@@ -23,6 +23,16 @@ if TYPE_CHECKING:
 JOINTHIS_NAME = "KTABLE-JOINTHIS-"
 JOINOTHER_NAME = "KTABLE-JOINOTHER-"
 MERGE_NAME = "KTABLE-MERGE-"
+FK_JOIN = "KTABLE-FK-JOIN-"
+FK_JOIN_STATE_STORE_NAME = FK_JOIN + "SUBSCRIPTION-STATE-STORE-"
+SUBSCRIPTION_REGISTRATION = FK_JOIN + "SUBSCRIPTION-REGISTRATION-"
+SUBSCRIPTION_RESPONSE = FK_JOIN + "SUBSCRIPTION-RESPONSE-"
+SUBSCRIPTION_PROCESSOR = FK_JOIN + "SUBSCRIPTION-PROCESSOR-"
+SUBSCRIPTION_RESPONSE_RESOLVER_PROCESSOR = FK_JOIN + "SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-"
+FK_JOIN_OUTPUT_NAME = FK_JOIN + "OUTPUT-"
+TOPIC_SUFFIX = "-topic"
+KTABLE_SINK_NAME = "KTABLE-SINK-"
+KTABLE_SOURCE_NAME = "KTABLE-SOURCE-"
 
 
 def _name_of(named: Named | str | None) -> str | None:
@@ -207,10 +217,171 @@ class KTableJoinsMixin:
     def _fk_join(self, other: Any, extractor: Callable[[Any], Any],
                  joiner: Callable[[Any, Any], Any] | None, table_joined: TableJoined | None,
                  materialized: Materialized | None, left_join: bool) -> KTable:
-        from raystreams.dsl.fk_join import foreign_key_join
+        """Kafka's doJoinOnForeignKey: the nodes, topics and stores, in Kafka's index order."""
+        from raystreams.dsl.graph import ProcessorGraphNode, SourceGraphNode
+        from raystreams.dsl.ktable import KTable, TableSourceProcessorNode
+        from raystreams.dsl.materialize import MaterializedInternal
+        from raystreams.dsl.params import Consumed, Produced
+        from raystreams.dsl.table_joined import TableJoined
+        from raystreams.processor import fk_join as fk
+        from raystreams.processor import ktable as kp
 
-        return foreign_key_join(self, other, extractor, joiner, table_joined, materialized,
-                                left_join)
+        this: KTable = self  # type: ignore[assignment]
+        if not isinstance(other, KTable):
+            raise TopologyException(f"foreignKeyTable must be a KTable, got {other!r}")
+        if not callable(extractor):
+            raise TopologyException(f"foreignKeyExtractor must be callable, got {extractor!r}")
+        if not callable(joiner):
+            raise TopologyException(f"joiner must be callable, got {joiner!r}")
+        tj_params = table_joined if table_joined is not None else TableJoined()
+        if not isinstance(tj_params, TableJoined):
+            raise TopologyException(f"table_joined must be a TableJoined, got {tj_params!r}")
+        if materialized is not None and not isinstance(materialized, Materialized):
+            raise TopologyException(f"materialized must be a Materialized, got {materialized!r}")
+        builder = this.builder
+        name = tj_params.name
+
+        other.enable_send_old_values(True)
+        this.enable_send_old_values(True)
+
+        def named(suffix: str, prefix: str) -> str:
+            return _suffix_or_generate(builder, name, suffix, prefix)
+
+        registration_topic = named("-subscription-registration", SUBSCRIPTION_REGISTRATION) \
+            + TOPIC_SUFFIX
+        serdes = fk.FkSerdes(this.key_serde, this.value_serde, other.key_serde,
+                             other.value_serde, registration_topic)
+        wrapper_serde = fk.SubscriptionWrapperSerde(serdes)
+        response_serde = fk.SubscriptionResponseWrapperSerde(serdes)
+
+        send = ProcessorGraphNode(named("-subscription-registration-processor",
+                                        SUBSCRIPTION_REGISTRATION),
+                                  fk.SubscriptionSendSupplier(extractor, serdes, left_join))
+        builder.add_graph_node(this.graph_node, send)
+        sub_partitioner = (_SubscriptionPartitioner(tj_params.other_partitioner)
+                           if tj_params.other_partitioner is not None else None)
+        sink = _InternalSinkNode(named("-subscription-registration-sink", KTABLE_SINK_NAME),
+                                 registration_topic,
+                                 Produced(other.key_serde, wrapper_serde,
+                                          partitioner=sub_partitioner))
+        builder.add_graph_node(send, sink)
+        source = SourceGraphNode(named("-subscription-registration-source", KTABLE_SOURCE_NAME),
+                                 [registration_topic], Consumed(other.key_serde, wrapper_serde))
+        builder.add_graph_node(sink, source)
+
+        store_name = named("-subscription-store", FK_JOIN_STATE_STORE_NAME)
+        store_builder = fk.subscription_store_builder(store_name, serdes)
+        receive = _FkNode(named("-subscription-receive", SUBSCRIPTION_PROCESSOR),
+                          fk.SubscriptionReceiveSupplier(store_name, serdes),
+                          store_builders=[store_builder],
+                          copartition=set(other.source_nodes) | {source.name})
+        builder.add_graph_node(source, receive)
+
+        fk_getter = other.value_getter_supplier()
+        join_foreign = _FkNode(named("-subscription-join-foreign", SUBSCRIPTION_PROCESSOR),
+                               fk.SubscriptionJoinSupplier(fk_getter),
+                               stores=list(fk_getter.store_names()))
+        builder.add_graph_node(receive, join_foreign)
+
+        foreign_join = _FkNode(named("-foreign-join-subscription", SUBSCRIPTION_PROCESSOR),
+                               fk.ForeignTableJoinSupplier(store_name, serdes),
+                               store_builders=[store_builder])
+        builder.add_graph_node(other.graph_node, foreign_join)
+
+        response_topic = named("-subscription-response", SUBSCRIPTION_RESPONSE) + TOPIC_SUFFIX
+        response_partitioner = (_ResponsePartitioner(tj_params.partitioner)
+                                if tj_params.partitioner is not None
+                                else fk.response_partitioner)
+        response_sink = _InternalSinkNode(
+            named("-subscription-response-sink", KTABLE_SINK_NAME), response_topic,
+            Produced(this.key_serde, response_serde, partitioner=response_partitioner))
+        builder.add_graph_node([join_foreign, foreign_join], response_sink)
+        response_source = SourceGraphNode(
+            named("-subscription-response-source", KTABLE_SOURCE_NAME), [response_topic],
+            Consumed(this.key_serde, response_serde))
+        builder.add_graph_node(response_sink, response_source)
+        result_sources = set(this.source_nodes) | {response_source.name}
+
+        pk_getter = this.value_getter_supplier()
+        resolver = _FkNode(named("-subscription-response-resolver",
+                                 SUBSCRIPTION_RESPONSE_RESOLVER_PROCESSOR),
+                           fk.ResponseJoinSupplier(pk_getter, serdes, joiner, left_join),
+                           stores=list(pk_getter.store_names()), copartition=result_sources)
+        builder.add_graph_node(response_source, resolver)
+
+        result_name = named("-result", FK_JOIN_OUTPUT_NAME)
+        mi = MaterializedInternal(materialized, builder, FK_JOIN_OUTPUT_NAME)
+        if mi.key_serde is None:
+            mi.with_key_serde(this.key_serde)
+        supplier = kp.KTableSourceSupplier(mi.store_name, mi.queryable_store_name)
+        result = TableSourceProcessorNode(result_name, supplier, mi)
+        builder.add_graph_node(resolver, result)
+        return KTable(result_name, this.key_serde, mi.value_serde, result_sources,
+                      mi.queryable_store_name, supplier, result, builder)
+
+
+class _FkNode(GraphNode):
+    """A processor of an FK join: its own stores (changelogged), connected stores, and a
+    co-partitioning requirement recorded when written."""
+
+    def __init__(self, name: str, supplier: Any, *, stores: list[str] | None = None,
+                 store_builders: list[Any] | None = None,
+                 copartition: set[str] | None = None) -> None:
+        super().__init__(name)
+        self.supplier = supplier
+        self.stores = list(stores or [])
+        self.store_builders = list(store_builders or [])
+        self.copartition = copartition
+
+    def write(self, topology: Topology) -> None:
+        from raystreams.dsl.ktable import register_changelog
+
+        topology.add_processor(self.name, self.supplier, *self.parent_names())
+        for builder in self.store_builders:
+            if builder.name in topology.stores:
+                topology.connect_processor_and_state_stores(self.name, builder.name)
+            else:
+                topology.add_state_store(builder, self.name)
+                register_changelog(topology, builder)
+        if self.stores:
+            topology.connect_processor_and_state_stores(self.name, *self.stores)
+        if self.copartition:
+            topology.copartition(sorted(self.copartition))
+
+
+class _InternalSinkNode(GraphNode):
+    """A sink to one of the join's own (repartition-like) topics."""
+
+    def __init__(self, name: str, topic: str, produced: Any) -> None:
+        super().__init__(name)
+        self.topic = topic
+        self.produced = produced
+
+    def write(self, topology: Topology) -> None:
+        topology.add_internal_topic(self.topic, "repartition")
+        p = self.produced
+        topology.add_sink(self.name, self.topic, *self.parent_names(), key_serde=p.key_serde,
+                          value_serde=p.value_serde, partitioner=p.partitioner)
+
+
+class _SubscriptionPartitioner:
+    """Subscriptions go where the right table's partitioner puts their foreign key."""
+
+    def __init__(self, partitioner: Callable[..., Any]) -> None:
+        self.partitioner = partitioner
+
+    def __call__(self, topic: str, key: Any, value: Any, num_partitions: int) -> Any:
+        return self.partitioner(topic, key, None, num_partitions)
+
+
+class _ResponsePartitioner:
+    """Answers go where the left table's partitioner puts their primary key."""
+
+    def __init__(self, partitioner: Callable[..., Any]) -> None:
+        self.partitioner = partitioner
+
+    def __call__(self, topic: str, key: Any, value: Any, num_partitions: int) -> Any:
+        return self.partitioner(topic, key, None, num_partitions)
 
 
 def _split(named: Any, materialized: Any) -> tuple[str | None, Materialized | None]:

@@ -282,3 +282,34 @@ TABLE_STORES = ["left-store", "right-store"]
 @pytest.mark.parametrize("steps", [GUIDE_TABLE_TABLE, TABLE_TABLE_MIXED], ids=["guide", "mixed"])
 def test_table_table(oracle: Any, scenario: str, cache: str, steps: list[Step]) -> None:
     check(oracle, scenario, steps, CACHES[cache], stores=TABLE_STORES)
+
+
+# --------------------------------------------------------------------------- foreign key
+
+FK_STEPS = [
+    P("orders", "o1", '{"product":"p1","qty":2}', 10),
+    P("products", "p1", "Phone", 20),
+    P("products", "p1", "Tablet", 30),
+    P("orders", "o2", '{"product":"p1","qty":1}', 40),
+    P("orders", "o1", '{"product":"p2","qty":2}', 50),
+    P("orders", "o3", '{"qty":5}', 60),
+    P("orders", "o1", '{"product":"p2","qty":3}', 70),
+    P("products", "p2", "Watch", 80),
+    P("orders", "o4", '{"product":7}', 90),
+    P("products", "7", "Seven", 100),
+    P("products", "p2", None, 110),
+    P("orders", "o1", None, 120),
+    P("orders", "o2", '{"product":null}', 130),
+    P("orders", None, '{"product":"p1"}', 140),
+    P("products", None, "x", 150),
+    P("orders", "o3", None, 160),
+    P("products", "p1", "Laptop", 5),
+]
+
+FK_STORES = ["orders-store", "products-store"]
+
+
+@pytest.mark.parametrize("cache", sorted(CACHES))
+@pytest.mark.parametrize("scenario", ["fk_inner", "fk_left"])
+def test_foreign_key(oracle: Any, scenario: str, cache: str) -> None:
+    check(oracle, scenario, FK_STEPS, CACHES[cache], stores=FK_STORES)
