@@ -7,6 +7,7 @@ names per test from ``topic_factory``; ``consume_all`` reads a topic back with a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -175,3 +176,91 @@ def consume_all(bootstrap: str, topic: str, *, expected: int | None = None,
 def consume_all_fixture() -> Callable[..., list[Message]]:
     """The ``consume_all(bootstrap, topic, *, expected=None, timeout=20.0, ...)`` helper."""
     return consume_all
+
+
+# --------------------------------------------------------------------------- Ray and apps
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+#: Directories Ray workers import test topologies and examples from.
+WORKER_PATHS = [os.path.join(REPO_ROOT, "tests", "integration"), os.path.join(REPO_ROOT, "examples")]
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[object]:
+    """ONE local Ray instance for the session, as a ``ray.cluster_utils.Cluster`` (head: 4 CPUs)
+    so multi-node tests can add nodes to it. Workers import ``tests/integration`` and
+    ``examples`` (test topologies are pickled by reference)."""
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    import sys
+
+    import ray
+    from ray.cluster_utils import Cluster
+
+    for path in WORKER_PATHS:
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    pythonpath = os.pathsep.join([*WORKER_PATHS, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    os.environ["PYTHONPATH"] = pythonpath
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 4,
+                                                            "include_dashboard": False})
+    ray.init(address=cluster.address, namespace="raystreams-tests", log_to_driver=True,
+             runtime_env={"env_vars": {"PYTHONPATH": pythonpath, "RAY_AUTH_MODE": "disabled"}})
+    yield cluster
+    ray.shutdown()
+    cluster.shutdown()
+
+
+@pytest.fixture(scope="session")
+def ray_session(ray_cluster: object) -> object:
+    """The session's Ray (connected); use ``ray_cluster`` to add nodes."""
+    import ray
+
+    return ray
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 60.0, interval: float = 0.1,
+             what: str = "condition") -> object:
+    """Poll ``condition`` until it returns a truthy value (Ray's ``wait_for_condition``)."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except Exception as e:  # keep polling; show the last error on timeout
+            last_error = e
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not reached after {timeout} s"
+                       + (f" (last error: {last_error!r})" if last_error else ""))
+
+
+@pytest.fixture
+def app_id(request: pytest.FixtureRequest) -> str:
+    """A unique ``application.id`` for the test."""
+    name = "".join(c if c.isalnum() else "-" for c in request.node.name)[:40].strip("-")
+    return f"{name}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def streams_factory(ray_session: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., object]]:
+    """``make(topology, config) -> KafkaStreams`` (started, state dir per test); all closed at
+    teardown."""
+    from raystreams import KafkaStreams
+
+    made: list[KafkaStreams] = []
+    state_dir = str(tmp_path_factory.mktemp("state"))
+
+    def make(topology: object, config: dict, *, start: bool = True) -> KafkaStreams:
+        config = {"state.dir": state_dir, **config}
+        streams = KafkaStreams(topology, config, out=None)
+        made.append(streams)
+        if start:
+            streams.start()
+        return streams
+
+    yield make
+    for streams in made:
+        with contextlib.suppress(Exception):
+            streams.close(30)

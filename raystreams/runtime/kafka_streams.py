@@ -1,0 +1,472 @@
+"""KafkaStreams: the facade that runs a Topology on Kafka and Ray (Kafka's ``KafkaStreams``).
+
+``start()`` resolves the broker (``bootstrap.servers``, else a running ``raystreams broker``,
+else the embedded tansu broker), joins or starts Ray, checks that the source topics exist and
+are co-partitioned, creates the internal topics, computes the tasks and starts the
+``Supervisor`` actor (named ``<application.id>`` in namespace ``ray.namespace``), which starts
+one task actor per task. States follow Kafka Streams: CREATED → REBALANCING → RUNNING →
+PENDING_SHUTDOWN → NOT_RUNNING, or ERROR.
+
+Example:
+    >>> from raystreams import KafkaStreams, StreamsBuilder   # doctest: +SKIP
+    >>> builder = StreamsBuilder()                             # doctest: +SKIP
+    >>> builder.stream("in").map_values(str.upper).to("out")   # doctest: +SKIP
+    >>> streams = KafkaStreams(builder.build(), {"application.id": "upper"})  # doctest: +SKIP
+    >>> streams.start(); ...; streams.close()                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raystreams.config import StreamsConfig
+from raystreams.errors import InvalidStateStoreException, StreamsError
+from raystreams.kafka.admin import StreamsAdmin
+from raystreams.kafka.partitioner import default_partition
+from raystreams.runtime import actor_options as opts
+from raystreams.runtime.metrics import aggregate
+from raystreams.runtime.placement import AppPlan, plan_app
+from raystreams.topology.topology import Topology
+
+log = logging.getLogger(__name__)
+
+STATUS_POLL_S = 0.2
+
+
+class State(enum.Enum):
+    """Kafka Streams' ``KafkaStreams.State``."""
+
+    CREATED = "CREATED"
+    REBALANCING = "REBALANCING"
+    RUNNING = "RUNNING"
+    PENDING_SHUTDOWN = "PENDING_SHUTDOWN"
+    NOT_RUNNING = "NOT_RUNNING"
+    PENDING_ERROR = "PENDING_ERROR"
+    ERROR = "ERROR"
+
+    def is_running_or_rebalancing(self) -> bool:
+        return self in (State.RUNNING, State.REBALANCING)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class StreamThreadExceptionResponse(enum.Enum):
+    """What an uncaught exception handler answers (Kafka's enum of the same name)."""
+
+    REPLACE_THREAD = "REPLACE_THREAD"
+    SHUTDOWN_CLIENT = "SHUTDOWN_CLIENT"
+    SHUTDOWN_APPLICATION = "SHUTDOWN_APPLICATION"
+
+
+class IllegalStateException(StreamsError):
+    """A KafkaStreams method was called in a state that does not allow it."""
+
+
+@dataclass(frozen=True)
+class KeyQueryMetadata:
+    """Where a key lives (Kafka's ``KeyQueryMetadata``): the task, its partition and actor."""
+
+    store: str
+    partition: int
+    task_id: str
+    actor_name: str | None
+    node_id: str | None
+
+
+class ReadOnlyStore:
+    """An interactive-query view of one store across its tasks (``streams.store(name)``).
+
+    Point reads go to the task owning the key (murmur2 of the serialized key, decision 5);
+    ``range``, ``all`` and ``approximate_num_entries`` fan out to every task.
+    """
+
+    def __init__(self, streams: KafkaStreams, name: str, timestamped: bool = False) -> None:
+        self._streams = streams
+        self.name = name
+        self.timestamped = timestamped
+
+    def get(self, key: Any) -> Any:
+        handle = self._streams._owner_of(self.name, key)
+        return self._streams._ray.get(handle.query.remote(self.name, "get", key,
+                                                          timestamped=self.timestamped))
+
+    def _fan_out(self, method: str, *args: Any) -> list[Any]:
+        ray = self._streams._ray
+        handles = self._streams._store_handles(self.name)
+        return ray.get([h.query.remote(self.name, method, *args, timestamped=self.timestamped)
+                        for h in handles])
+
+    def range(self, start: Any = None, end: Any = None) -> Iterator[tuple[Any, Any]]:
+        return iter(_merge(self._fan_out("range", start, end)))
+
+    def all(self) -> Iterator[tuple[Any, Any]]:
+        return iter(_merge(self._fan_out("all")))
+
+    def approximate_num_entries(self) -> int:
+        return sum(self._fan_out("approximate_num_entries"))
+
+
+def _merge(parts: list[list[tuple[Any, Any]]]) -> list[tuple[Any, Any]]:
+    items = [kv for part in parts for kv in part]
+    with contextlib.suppress(TypeError):
+        items.sort(key=lambda kv: kv[0])
+    return items
+
+
+class KafkaStreams:
+    """Run ``topology`` with ``config`` on Kafka and Ray.
+
+    Args:
+        topology: what ``StreamsBuilder.build()`` returned.
+        config: a dict with Kafka Streams key names, or a StreamsConfig.
+        out: where ``start()`` prints where the broker and Ray are (default stderr);
+            ``None`` prints nothing.
+    """
+
+    def __init__(self, topology: Topology, config: Mapping[str, Any] | StreamsConfig,
+                 *, out: Any = sys.stderr) -> None:
+        if not isinstance(topology, Topology):
+            raise TypeError(f"KafkaStreams needs a Topology (StreamsBuilder.build()), got "
+                            f"{type(topology).__name__}")
+        self.topology = topology
+        self.config = StreamsConfig.of(config)
+        self.application_id = self.config.application_id
+        self._out = out
+        self._state = State.CREATED
+        self._state_lock = threading.RLock()
+        self._listener: Callable[[State, State], None] | None = None
+        self._handler: Callable[[BaseException], Any] | None = None
+        self._broker: Any = None
+        self._ray: Any = None
+        self._ray_started_here = False
+        self.supervisor: Any = None
+        self.plan: AppPlan | None = None
+        self._monitor: threading.Thread | None = None
+        self._closing = threading.Event()
+        self._seen_failures = 0
+        self.last_status: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ state
+
+    def state(self) -> State:
+        """The current state (Kafka's ``KafkaStreams.state()``)."""
+        return self._state
+
+    def set_state_listener(self, listener: Callable[[State, State], None]) -> None:
+        """``listener(new_state, old_state)`` on every transition; only before ``start()``."""
+        if self._state is not State.CREATED:
+            raise IllegalStateException("set_state_listener is only allowed in CREATED state")
+        self._listener = listener
+
+    def set_uncaught_exception_handler(self, handler: Callable[[BaseException], Any]) -> None:
+        """``handler(exc) -> StreamThreadExceptionResponse`` when a task fails.
+
+        ``REPLACE_THREAD`` (or ``None``) lets the supervisor restart the task (the default,
+        bounded by ``task.max.restarts``); ``SHUTDOWN_CLIENT`` and ``SHUTDOWN_APPLICATION``
+        stop the application and end in ERROR.
+        """
+        if self._state is not State.CREATED:
+            raise IllegalStateException("set_uncaught_exception_handler is only allowed in "
+                                        "CREATED state")
+        self._handler = handler
+
+    def _set_state(self, new: State) -> None:
+        with self._state_lock:
+            old = self._state
+            if old is new:
+                return
+            self._state = new
+        log.info("stream-client [%s] State transition from %s to %s", self.application_id,
+                 old, new)
+        if self._listener is not None:
+            try:
+                self._listener(new, old)
+            except Exception:
+                log.exception("state listener failed")
+
+    def _print(self, text: str) -> None:
+        if self._out is not None:
+            print(text, file=self._out, flush=True)
+
+    # ------------------------------------------------------------------ start
+
+    def start(self) -> None:
+        """Start the app; returns once the task actors are launched (state REBALANCING)."""
+        if self._state is not State.CREATED:
+            raise IllegalStateException(f"KafkaStreams can only be started once (state "
+                                        f"{self._state})")
+        try:
+            self._start()
+        except BaseException:
+            self._set_state(State.ERROR)
+            self._release()
+            raise
+
+    def _start(self) -> None:
+        from raystreams.broker import resolve_bootstrap
+
+        self._set_state(State.REBALANCING)
+        resolved = resolve_bootstrap(self.config.get("bootstrap.servers"))
+        if resolved.source != "config":
+            self._broker = resolved
+            self.config = self.config.with_overrides({"bootstrap.servers":
+                                                      resolved.bootstrap_servers})
+            self._print(f"raystreams: using the {resolved.source} {resolved.kind} broker at "
+                        f"{resolved.bootstrap_servers}")
+            if self.config.exactly_once and resolved.kind == "tansu":
+                log.warning("processing.guarantee=exactly_once_v2 on the embedded tansu broker: "
+                            "it commits a crashed producer's open transaction and shows "
+                            "aborted records, so exactly-once after a crash is NOT guaranteed; "
+                            "use Apache Kafka (`raystreams broker --kafka`) for that")
+        self._init_ray()
+        admin = StreamsAdmin(self.config)
+        self.plan = plan_app(self.topology, self.config, admin.partition_counts)
+        admin.create_topics(self.plan.internal_topics)
+        ns = opts.namespace(self.config)
+        try:
+            self._ray.get_actor(opts.supervisor_name(self.config), namespace=ns)
+        except ValueError:
+            pass
+        else:
+            raise IllegalStateException(
+                f"an application {self.application_id!r} is already running in Ray namespace "
+                f"{ns!r}: close it first (or use another application.id)")
+        level = logging.getLogger("raystreams").getEffectiveLevel()
+        cls = opts.remote_supervisor()
+        self.supervisor = cls.options(**opts.supervisor_options(self.config)).remote(
+            self.topology, self.config, self.plan, level)
+        self._ray.get(self.supervisor.start.remote())
+        log.info("started %d tasks of %s: %s", len(self.plan.tasks), self.application_id,
+                 [t.task_id for t in self.plan.tasks])
+        self._monitor = threading.Thread(target=self._watch, name="kafka-streams-monitor",
+                                         daemon=True)
+        self._monitor.start()
+
+    def _init_ray(self) -> None:
+        import ray
+
+        self._ray = ray
+        if ray.is_initialized():
+            return
+        address = self.config.get("ray.address")
+        import os
+
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        if address:
+            ray.init(address=address, namespace=opts.namespace(self.config),
+                     log_to_driver=True)
+        else:
+            ctx = ray.init(namespace=opts.namespace(self.config), include_dashboard=False)
+            self._ray_started_here = True
+            self._print(f"raystreams: started a local Ray instance "
+                        f"({getattr(ctx, 'address_info', {}).get('address', 'local')})")
+
+    def _watch(self) -> None:
+        """Poll the supervisor: REBALANCING → RUNNING, ERROR, uncaught exception handler."""
+        while not self._closing.wait(STATUS_POLL_S):
+            try:
+                status = self._ray.get(self.supervisor.status.remote(), timeout=30)
+            except Exception as exc:
+                log.debug("supervisor status unavailable: %s", exc)
+                continue
+            self.last_status = status
+            if self._closing.is_set():
+                return
+            failures = [e for e in status["events"] if e["event"] == "failed"]
+            if self._handler is not None and len(failures) > self._seen_failures:
+                for event in failures[self._seen_failures:]:
+                    self._handle_failure(event)
+                self._seen_failures = len(failures)
+            if status["state"] == "ERROR":
+                log.error("application %s failed: %s", self.application_id, status["error"])
+                self._set_state(State.PENDING_ERROR)
+                self._set_state(State.ERROR)
+                return
+            tasks = status["tasks"].values()
+            all_running = all(t["state"] == "RUNNING" and t["runner_state"] == "RUNNING"
+                              for t in tasks)
+            if all_running and self._state is State.REBALANCING:
+                self._set_state(State.RUNNING)
+            elif not all_running and self._state is State.RUNNING:
+                self._set_state(State.REBALANCING)
+
+    def _handle_failure(self, event: dict[str, Any]) -> None:
+        from raystreams.errors import StreamsException
+
+        exc = StreamsException(event.get("cause") or "task failed", task_id=event.get("task_id"))
+        try:
+            answer = self._handler(exc) if self._handler else None
+        except Exception:
+            log.exception("uncaught exception handler failed")
+            answer = StreamThreadExceptionResponse.SHUTDOWN_CLIENT
+        if answer in (StreamThreadExceptionResponse.SHUTDOWN_CLIENT,
+                      StreamThreadExceptionResponse.SHUTDOWN_APPLICATION):
+            threading.Thread(target=self._shutdown_on_error, daemon=True).start()
+
+    def _shutdown_on_error(self) -> None:
+        self._set_state(State.PENDING_ERROR)
+        self._stop_supervisor(30.0)
+        self._closing.set()
+        self._set_state(State.ERROR)
+
+    # ------------------------------------------------------------------ close
+
+    def close(self, timeout: float | int | Any = 60.0) -> bool:
+        """Stop every task cleanly (commit, checkpoint) and release what start() made.
+
+        Returns True if everything stopped within ``timeout`` seconds (a ``timedelta`` too).
+        """
+        if hasattr(timeout, "total_seconds"):
+            timeout = timeout.total_seconds()
+        if self._state in (State.NOT_RUNNING,):
+            return True
+        ended_in_error = self._state is State.ERROR
+        if not ended_in_error:
+            self._set_state(State.PENDING_SHUTDOWN)
+        self._closing.set()
+        ok = self._stop_supervisor(float(timeout))
+        self._release()
+        self._set_state(State.ERROR if ended_in_error else State.NOT_RUNNING)
+        return ok
+
+    def _stop_supervisor(self, timeout: float) -> bool:
+        if self.supervisor is None:
+            return True
+        ok = True
+        try:
+            self._ray.get(self.supervisor.stop.remote(timeout), timeout=timeout + 10)
+        except Exception as exc:
+            log.warning("supervisor did not stop cleanly: %s", exc)
+            ok = False
+        self._kill_leftovers()
+        with contextlib.suppress(Exception):
+            self._ray.kill(self.supervisor, no_restart=True)
+        self.supervisor = None
+        return ok
+
+    def _kill_leftovers(self) -> None:
+        ray = self._ray
+        ns = opts.namespace(self.config)
+        try:
+            for entry in ray.util.list_named_actors(all_namespaces=True):
+                if (entry.get("namespace") == ns
+                        and opts.parse_task_actor_name(self.application_id, entry["name"])):
+                    with contextlib.suppress(Exception):
+                        ray.kill(ray.get_actor(entry["name"], namespace=ns))
+        except Exception:
+            pass
+
+    def _release(self) -> None:
+        if self._broker is not None:
+            self._broker.close()
+            self._broker = None
+        if self._ray_started_here and self._ray is not None:
+            self._ray.shutdown()
+            self._ray_started_here = False
+
+    def __enter__(self) -> KafkaStreams:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def cleanup(self) -> None:
+        """Delete this app's local state directory (only when not running, as in Kafka)."""
+        if self._state.is_running_or_rebalancing() or self._state is State.PENDING_SHUTDOWN:
+            raise IllegalStateException("Cannot clean up while running.")
+        path = Path(self.config["state.dir"]) / self.application_id
+        shutil.rmtree(path, ignore_errors=True)
+
+    # ------------------------------------------------------------------ reading
+
+    def _require_running(self) -> None:
+        if self.supervisor is None:
+            raise IllegalStateException(f"KafkaStreams is not running (state {self._state})")
+
+    def tasks(self) -> dict[str, dict[str, Any]]:
+        """Every task: state, incarnation, restarts, node, actor name, last error."""
+        self._require_running()
+        return self._ray.get(self.supervisor.status.remote())["tasks"]
+
+    def status(self) -> dict[str, Any]:
+        self._require_running()
+        return self._ray.get(self.supervisor.status.remote())
+
+    def metrics(self) -> dict[str, Any]:
+        """Summed task metrics, with each task's under ``"tasks"``."""
+        self._require_running()
+        return aggregate(self._ray.get(self.supervisor.metrics.remote()))
+
+    def task_handles(self) -> dict[str, Any]:
+        self._require_running()
+        return self._ray.get(self.supervisor.task_handles.remote())
+
+    def _store_meta(self, store: str) -> tuple[int, int]:
+        assert self.plan is not None
+        if store not in self.plan.store_subtopology:
+            known = sorted(self.plan.store_subtopology)
+            raise InvalidStateStoreException(f"Cannot get state store {store} because no such "
+                                             f"store is registered in the topology (stores: "
+                                             f"{', '.join(known) or 'none'})")
+        return self.plan.store_subtopology[store], self.plan.store_partitions[store]
+
+    def query_metadata_for_key(self, store: str, key: Any,
+                               key_serde: Any = None) -> KeyQueryMetadata:
+        """The task (and actor) owning ``key`` in ``store`` (Kafka's queryMetadataForKey)."""
+        self._require_running()
+        sub, n = self._store_meta(store)
+        serde = key_serde or getattr(self.topology.stores[store].builder, "key_serde", None) \
+            or self.config.default_key_serde()
+        key_bytes = serde.serialize(None, key)
+        partition = default_partition(key_bytes, n)
+        task_id = f"{sub}_{partition}"
+        info = self.tasks().get(task_id, {})
+        return KeyQueryMetadata(store, partition, task_id, info.get("actor_name"),
+                                info.get("node_id"))
+
+    def _owner_of(self, store: str, key: Any) -> Any:
+        meta = self.query_metadata_for_key(store, key)
+        handle = self.task_handles().get(meta.task_id)
+        if handle is None:
+            raise InvalidStateStoreException(f"task {meta.task_id} owning the key is not "
+                                             f"running; retry")
+        return handle
+
+    def _store_handles(self, store: str) -> list[Any]:
+        sub, _ = self._store_meta(store)
+        return [h for tid, h in sorted(self.task_handles().items())
+                if tid.split("_")[0] == str(sub)]
+
+    def store(self, name: str, *, timestamped: bool = False) -> ReadOnlyStore:
+        """A read-only view of ``name`` (Kafka's ``store(StoreQueryParameters)``).
+
+        Values come plain (``keyValueStore()``), or as ``ValueAndTimestamp`` with
+        ``timestamped=True`` (``timestampedKeyValueStore()``).
+        """
+        self._require_running()
+        self._store_meta(name)
+        return ReadOnlyStore(self, name, timestamped)
+
+    def wait_until_running(self, timeout: float = 60.0) -> None:
+        """Block until RUNNING (raises on ERROR or timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._state is State.RUNNING:
+                return
+            if self._state is State.ERROR:
+                raise StreamsError(f"application {self.application_id} failed: "
+                                   f"{(self.last_status or {}).get('error')}")
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.application_id} not RUNNING after {timeout} s "
+                           f"(state {self._state}; tasks {(self.last_status or {}).get('tasks')})")

@@ -1,0 +1,370 @@
+"""The Supervisor: one named Ray actor per application that runs its task actors.
+
+Guarantees (what survives what; every public method is idempotent):
+
+- **Task crash** (an exception in the task, ``ray.kill``, SIGKILL, node loss): the task's
+  ``watch()`` call fails or returns an error; the supervisor starts a replacement actor
+  (another incarnation, anywhere in the cluster) after a backoff of
+  ``0.1 s * 2^(n-1)`` (capped at 5 s). The replacement restores its stores from the
+  changelogs and resumes from the offsets committed under ``application.id``, so under
+  at_least_once nothing is lost (records after the last commit are processed again) and
+  under exactly_once_v2 its transactional producer fences the old one and aborts the open
+  transaction, so nothing is duplicated either. More than ``task.max.restarts`` restarts
+  of one task within ``task.restart.window.ms`` mark the task FAILED and the application
+  ERROR with the cause; the other tasks are then stopped.
+- **Supervisor crash**: task actors are detached and keep processing; Ray restarts the
+  supervisor (``max_restarts=-1``), and the new one finds the task actors by name
+  (``<application.id>.task.<task_id>.<incarnation>``) and watches them again. Restart
+  counts of the dead supervisor are lost (counting starts again).
+- **Nodes join**: when the set of alive Ray nodes changes, tasks are spread evenly
+  (``placement.spread``): a moved task is stopped cleanly (commit, checkpoint, close)
+  before its replacement starts on the new node.
+- **Stop**: ``stop()`` stops every task cleanly (commit, checkpoint) and kills the actors.
+
+Plain class: ``ray.remote(Supervisor)`` is made in ``actor_options``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from raystreams.config import StreamsConfig
+from raystreams.runtime import actor_options as opts
+from raystreams.runtime.placement import AppPlan, TaskSpec, spread
+from raystreams.topology.topology import Topology
+
+log = logging.getLogger(__name__)
+
+MONITOR_INTERVAL_S = 0.1
+NODE_CHECK_INTERVAL_S = 1.0
+MAX_BACKOFF_S = 5.0
+
+
+@dataclass
+class _Task:
+    spec: TaskSpec
+    handle: Any = None
+    name: str | None = None
+    incarnation: int = -1
+    watch_ref: Any = None
+    state: str = "PENDING"  # PENDING, STARTING, RUNNING, RESTARTING, FAILED, STOPPED
+    node_id: str | None = None
+    restarts: deque = field(default_factory=deque)  # monotonic times of recent restarts
+    total_restarts: int = 0
+    restart_at: float = 0.0
+    last_error: str | None = None
+
+
+class Supervisor:
+    """Starts, watches, restarts and places the task actors of one application.
+
+    Args:
+        topology: the app's topology (shipped to every task actor).
+        config: the app's StreamsConfig, ``bootstrap.servers`` resolved.
+        plan: the tasks (``placement.plan_app``).
+    """
+
+    def __init__(self, topology: Topology, config: StreamsConfig, plan: AppPlan,
+                 log_level: int | None = None) -> None:
+        if log_level is not None:
+            logging.basicConfig(level=log_level,
+                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        import ray
+
+        self._ray = ray
+        self.topology = topology
+        self.config = StreamsConfig.of(config)
+        self.plan = plan
+        self.app = self.config.application_id
+        self.log_level = log_level
+        self.max_restarts = int(self.config["task.max.restarts"])
+        self.window_s = self.config["task.restart.window.ms"] / 1000.0
+        self.tasks: dict[str, _Task] = {t.task_id: _Task(t) for t in plan.tasks}
+        self.state = "CREATED"  # CREATED, RUNNING, ERROR, STOPPED
+        self.error: str | None = None
+        self.events: list[dict[str, Any]] = []
+        self._lock = threading.RLock()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._nodes: frozenset[str] = frozenset()
+        self._last_node_check = 0.0
+        self.reattached = self._reattach()
+        restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        if self.reattached or restarted:
+            log.info("supervisor of %s restarted: reattached to %d task actors", self.app,
+                     self.reattached)
+            self.start()
+
+    # ------------------------------------------------------------------ start / attach
+
+    def _reattach(self) -> int:
+        ray = self._ray
+        ns = opts.namespace(self.config)
+        found: dict[str, list[tuple[int, str]]] = {}
+        for entry in ray.util.list_named_actors(all_namespaces=True):
+            if entry.get("namespace") != ns:
+                continue
+            parsed = opts.parse_task_actor_name(self.app, entry["name"])
+            if parsed and parsed[0] in self.tasks:
+                found.setdefault(parsed[0], []).append((parsed[1], entry["name"]))
+        attached = 0
+        for task_id, names in found.items():
+            names.sort()
+            for _, stale in names[:-1]:  # an older incarnation left behind: end it
+                self._kill_name(stale)
+            incarnation, name = names[-1]
+            try:
+                handle = ray.get_actor(name, namespace=ns)
+            except ValueError:
+                continue
+            task = self.tasks[task_id]
+            task.handle, task.name, task.incarnation = handle, name, incarnation
+            task.state = "RUNNING"
+            handle.start.remote()
+            task.watch_ref = handle.watch.remote()
+            attached += 1
+        return attached
+
+    def _kill_name(self, name: str) -> None:
+        with contextlib.suppress(Exception):
+            self._ray.kill(self._ray.get_actor(name, namespace=opts.namespace(self.config)))
+
+    def start(self) -> str:
+        """Start every task that has no actor, and the monitor; returns the state."""
+        with self._lock:
+            if self.state in ("RUNNING", "ERROR"):
+                return self.state
+            nodes = self._alive_nodes()
+            self._nodes = frozenset(nodes)
+            targets = spread(self.tasks, nodes)
+            for task_id, task in self.tasks.items():
+                if task.handle is None:
+                    self._launch(task, targets.get(task_id))
+            self.state = "RUNNING"
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._monitor, name="supervisor",
+                                                daemon=True)
+                self._thread.start()
+            return self.state
+
+    def _launch(self, task: _Task, node_id: str | None) -> None:
+        task.incarnation += 1
+        options = opts.task_actor_options(self.config, task.spec.task_id, task.incarnation,
+                                          node_id)
+        actor_cls = opts.remote_task_actor()
+        task.handle = actor_cls.options(**options).remote(
+            task.spec, self.topology, self.config, task.incarnation,
+            self.log_level)
+        task.name = options["name"]
+        task.node_id = node_id
+        task.handle.start.remote()
+        task.watch_ref = task.handle.watch.remote()
+        task.state = "STARTING" if task.total_restarts == 0 else "RUNNING"
+        self._event("started", task.spec.task_id, incarnation=task.incarnation, node=node_id)
+
+    def _event(self, kind: str, task_id: str | None = None, **fields: Any) -> None:
+        self.events.append({"at": time.time(), "event": kind, "task_id": task_id, **fields})
+        del self.events[:-200]
+
+    # ------------------------------------------------------------------ monitor
+
+    def _monitor(self) -> None:
+        ray = self._ray
+        while not self._stopping:
+            try:
+                with self._lock:
+                    refs = {t.watch_ref: t for t in self.tasks.values()
+                            if t.watch_ref is not None}
+                if refs:
+                    ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=0.2)
+                else:
+                    ready = []
+                    time.sleep(MONITOR_INTERVAL_S)
+                for ref in ready:
+                    self._on_watch_done(refs[ref], ref)
+                self._restart_due()
+                if time.monotonic() - self._last_node_check >= NODE_CHECK_INTERVAL_S:
+                    self._last_node_check = time.monotonic()
+                    self._check_nodes()
+            except Exception:
+                log.exception("supervisor monitor error")
+                time.sleep(0.5)
+
+    def _on_watch_done(self, task: _Task, ref: Any) -> None:
+        ray = self._ray
+        with self._lock:
+            if self._stopping or task.watch_ref is not ref:
+                return
+            task.watch_ref = None
+            try:
+                result = ray.get(ref)
+                cause = result.get("error_text") or "the task stopped on its own"
+            except Exception as exc:  # RayActorError: the actor died
+                cause = f"task actor died: {type(exc).__name__}: {exc}".splitlines()[0]
+            task.last_error = cause
+            log.warning("task %s (incarnation %d) failed: %s", task.spec.task_id,
+                        task.incarnation, cause)
+            self._kill(task)
+            now = time.monotonic()
+            task.restarts.append(now)
+            while task.restarts and now - task.restarts[0] > self.window_s:
+                task.restarts.popleft()
+            task.total_restarts += 1
+            self._event("failed", task.spec.task_id, cause=cause)
+            if len(task.restarts) > self.max_restarts:
+                task.state = "FAILED"
+                self.state = "ERROR"
+                self.error = (f"task {task.spec.task_id} failed {len(task.restarts)} times "
+                              f"within {self.window_s:.0f} s (task.max.restarts="
+                              f"{self.max_restarts}); last cause: {cause}")
+                log.error(self.error)
+                self._event("error", task.spec.task_id, cause=self.error)
+                threading.Thread(target=self._stop_all, daemon=True).start()
+                return
+            backoff = min(MAX_BACKOFF_S, 0.1 * 2 ** (len(task.restarts) - 1))
+            task.state = "RESTARTING"
+            task.restart_at = now + backoff
+
+    def _restart_due(self) -> None:
+        with self._lock:
+            if self._stopping or self.state == "ERROR":
+                return
+            now = time.monotonic()
+            for task in self.tasks.values():
+                if task.state == "RESTARTING" and now >= task.restart_at:
+                    nodes = self._alive_nodes()
+                    current = {t.spec.task_id: t.node_id for t in self.tasks.values()
+                               if t is not task}
+                    target = spread(self.tasks, nodes, current).get(task.spec.task_id)
+                    self._launch(task, target)
+                    self._event("restarted", task.spec.task_id, incarnation=task.incarnation)
+
+    def _alive_nodes(self) -> list[str]:
+        try:
+            return sorted(n["NodeID"] for n in self._ray.nodes()
+                          if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0)
+        except Exception:
+            return []
+
+    def _check_nodes(self) -> None:
+        nodes = self._alive_nodes()
+        if not nodes or frozenset(nodes) == self._nodes:
+            return
+        joined = set(nodes) - self._nodes
+        self._nodes = frozenset(nodes)
+        if not joined:
+            return
+        with self._lock:
+            if self._stopping or self.state != "RUNNING":
+                return
+            current = {tid: t.node_id for tid, t in self.tasks.items()}
+            targets = spread(self.tasks, nodes, current)
+            moves = [t for tid, t in self.tasks.items()
+                     if t.handle is not None and t.state in ("RUNNING", "STARTING")
+                     and targets.get(tid) != t.node_id]
+            log.info("nodes joined %s: moving %d tasks", sorted(joined), len(moves))
+            for task in moves:
+                self._move(task, targets[task.spec.task_id])
+
+    def _move(self, task: _Task, node_id: str) -> None:
+        ray = self._ray
+        handle, old = task.handle, task.watch_ref
+        task.watch_ref = None
+        try:
+            ray.get(handle.stop.remote(30.0), timeout=60)
+        except Exception as exc:
+            log.warning("task %s did not stop cleanly before its move: %s", task.spec.task_id,
+                        exc)
+        del old
+        self._kill(task)
+        self._launch(task, node_id)
+        self._event("moved", task.spec.task_id, node=node_id)
+
+    def _kill(self, task: _Task) -> None:
+        if task.handle is not None:
+            with contextlib.suppress(Exception):
+                self._ray.kill(task.handle, no_restart=True)
+        task.handle = None
+
+    # ------------------------------------------------------------------ calls
+
+    def status(self) -> dict[str, Any]:
+        """The app's state and each task's, with restart counts and last errors."""
+        ray = self._ray
+        with self._lock:
+            handles = {tid: t.handle for tid, t in self.tasks.items() if t.handle is not None}
+        states: dict[str, Any] = {}
+        refs = {tid: h.status.remote() for tid, h in handles.items()}
+        for tid, ref in refs.items():
+            try:
+                states[tid] = ray.get(ref, timeout=5)
+            except Exception:
+                states[tid] = None
+        tasks = {}
+        for tid, task in self.tasks.items():
+            st = states.get(tid)
+            if st is not None and task.state == "STARTING" and st["state"] == "RUNNING":
+                task.state = "RUNNING"
+            if st is not None:
+                task.node_id = st.get("node_id") or task.node_id
+            tasks[tid] = {"state": task.state, "runner_state": st["state"] if st else None,
+                          "incarnation": task.incarnation, "restarts": task.total_restarts,
+                          "node_id": task.node_id, "pid": st.get("pid") if st else None,
+                          "actor_name": task.name, "last_error": task.last_error}
+        return {"application_id": self.app, "state": self.state, "error": self.error,
+                "tasks": tasks, "events": list(self.events[-50:])}
+
+    def metrics(self) -> list[dict[str, Any]]:
+        """The metrics snapshot of every live task actor (restarts added)."""
+        ray = self._ray
+        with self._lock:
+            handles = {tid: t.handle for tid, t in self.tasks.items() if t.handle is not None}
+        out = []
+        refs = {tid: h.metrics.remote() for tid, h in handles.items()}
+        for tid, ref in refs.items():
+            try:
+                snap = ray.get(ref, timeout=5)
+            except Exception:
+                continue
+            snap["restarts"] = self.tasks[tid].total_restarts
+            out.append(snap)
+        return out
+
+    def task_handles(self) -> dict[str, Any]:
+        with self._lock:
+            return {tid: t.handle for tid, t in self.tasks.items() if t.handle is not None}
+
+    def _stop_all(self, timeout: float = 30.0) -> None:
+        ray = self._ray
+        with self._lock:
+            handles = [(t, t.handle) for t in self.tasks.values() if t.handle is not None]
+            for t in self.tasks.values():
+                t.watch_ref = None
+        refs = [(t, h.stop.remote(timeout)) for t, h in handles]
+        for t, ref in refs:
+            try:
+                ray.get(ref, timeout=timeout + 5)
+            except Exception as exc:
+                log.warning("task %s did not stop cleanly: %s", t.spec.task_id, exc)
+        with self._lock:
+            for t, _ in handles:
+                self._kill(t)
+                if t.state != "FAILED":
+                    t.state = "STOPPED"
+
+    def stop(self, timeout: float = 30.0) -> str:
+        """Stop every task cleanly (commit, checkpoint) and kill the actors; idempotent."""
+        self._stopping = True
+        self._stop_all(timeout)
+        if self.state != "ERROR":
+            self.state = "STOPPED"
+        return self.state
+
+    def ping(self) -> str:
+        return self.state

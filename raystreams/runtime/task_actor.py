@@ -1,0 +1,532 @@
+"""TaskRunner (one stream task on Kafka, plain Python) and TaskActor (its Ray actor shell).
+
+``TaskRunner`` drives the engine's ``StreamTask`` (DESIGN decision 1) with Kafka I/O:
+
+1. ``initialize()``: the producer (transactional under exactly_once_v2, which fences any
+   older producer of the task), the ``StreamTask`` and its stores, then **restore**: every
+   changelog partition is read from the local checkpoint (or the beginning) up to the end
+   offset a read_committed consumer sees, so a restore never waits for an offset a commit
+   marker holds. Then the main consumer ``assign()``s the task's partitions at the offsets
+   committed under the group ``application.id`` (decision 3).
+2. ``run_once()``: one batch: ``consume(num_messages=...)`` → ``add_records`` →
+   ``process`` until the queues are empty → punctuation → commit when
+   ``commit.interval.ms`` has passed (or a processor asked).
+3. ``commit()``: flush caches and stores (``prepare_commit``), then under at_least_once
+   flush the producer and commit the offsets; under exactly_once_v2
+   ``send_offsets_to_transaction`` and commit the transaction.
+4. ``close(clean)``: a clean close commits and writes the checkpoint; an unclean one (after
+   an error) aborts the open transaction and commits nothing.
+
+``TaskActor`` runs a runner's loop on a thread of a threaded Ray actor, so ``metrics()``,
+``query()`` and ``stop()`` are answered while it processes. ``tests/unit/test_task_runner.py``
+drives ``TaskRunner`` with fake clients; the Ray actor is made in ``actor_options``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+
+from raystreams.config import StreamsConfig
+from raystreams.engine.task import StreamTask
+from raystreams.errors import StreamsError, StreamsException
+from raystreams.kafka.collector import KafkaRecordCollector
+from raystreams.kafka.consumer import (
+    assign_from_committed,
+    create_consumer,
+    end_offset,
+    is_partition_eof,
+    positions,
+    raise_for_errors,
+    retry,
+    to_records,
+)
+from raystreams.kafka.producer import StreamsProducer
+from raystreams.runtime.metrics import RunnerMetrics
+from raystreams.runtime.placement import TaskSpec
+from raystreams.state.errors import TaskCorruptedError
+from raystreams.topology.topology import Topology
+
+log = logging.getLogger(__name__)
+
+CREATED, RESTORING, RUNNING, CLOSED, FAILED = "CREATED", "RESTORING", "RUNNING", "CLOSED", "FAILED"
+BATCH_SIZE = 2000
+RESTORE_BATCH = 10_000
+RESTORE_LOG_EVERY = 50_000
+ALOS_CHECKPOINT_INTERVAL_S = 5.0
+
+
+def _tp_name(topic: str, partition: int) -> str:
+    return f"{topic}-{partition}"
+
+
+def default_state_manager_factory() -> Callable[[StreamTask], Any] | None:
+    """``TaskStateManager.for_task`` when the state package provides it."""
+    try:
+        from raystreams.state.manager import TaskStateManager
+    except ImportError:
+        return None
+    factory = getattr(TaskStateManager, "for_task", None)
+    return factory if callable(factory) else None
+
+
+class TaskRunner:
+    """One stream task on Kafka: restore, consume, process, produce, commit.
+
+    Args:
+        spec: the task (id, nodes, input partitions, changelogs).
+        topology: the whole topology.
+        config: the app's StreamsConfig (``bootstrap.servers`` resolved).
+        consumer_factory: ``(config, kind) -> ConsumerLike``; real consumers by default.
+        producer_factory: ``(config, task_id) -> StreamsProducer``; a real one by default.
+        state_manager_factory: passed to ``StreamTask``; the state package's by default.
+        incarnation: how many times the supervisor has started this task before.
+    """
+
+    def __init__(self, spec: TaskSpec, topology: Topology, config: StreamsConfig, *,
+                 consumer_factory: Callable[[StreamsConfig, str], Any] | None = None,
+                 producer_factory: Callable[[StreamsConfig, str], StreamsProducer] | None = None,
+                 state_manager_factory: Callable[[StreamTask], Any] | None = None,
+                 incarnation: int = 0) -> None:
+        self.spec = spec
+        self.task_id = spec.task_id
+        self.topology = topology
+        self.config = StreamsConfig.of(config)
+        self.eos = self.config.exactly_once
+        self._consumer_factory = consumer_factory or (
+            lambda cfg, kind: create_consumer(
+                cfg, kind, client_id=f"{cfg.application_id}-{spec.task_id}",
+                overrides={"enable.partition.eof": True} if kind == "restore" else None))
+        self._producer_factory = producer_factory or (
+            lambda cfg, task_id: StreamsProducer.create(cfg, task_id=task_id))
+        self._state_manager_factory = (state_manager_factory if state_manager_factory is not None
+                                       else default_state_manager_factory())
+        self.incarnation = incarnation
+        self.state = CREATED
+        self.metrics = RunnerMetrics(spec.task_id)
+        self.commit_interval_s = self.config["commit.interval.ms"] / 1000.0
+        self.poll_timeout_s = min(self.config["poll.ms"], 100) / 1000.0
+        self.task: StreamTask | None = None
+        self.consumer: Any = None
+        self.producer: StreamsProducer | None = None
+        self.collector: KafkaRecordCollector | None = None
+        self._last_commit = time.monotonic()
+        self._last_checkpoint = 0.0
+        self._committed: dict[tuple[str, int], int] = {}
+        self._lock = threading.RLock()
+        self.restored_from: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def initialize(self) -> None:
+        """Producer, task and stores, restore, then assign the input partitions."""
+        spec = self.spec
+        log.info("[%s] initializing (incarnation %d, %s)", self.task_id, self.incarnation,
+                 self.config["processing.guarantee"])
+        self.producer = self._producer_factory(self.config, self.task_id)
+        if self.eos:
+            self.producer.init_transactions()
+        self.collector = KafkaRecordCollector(
+            self.producer, task_id=self.task_id,
+            production_handler=self.config.get("production.exception.handler"))
+        self._offsets_to_restore = self._open_task()
+        self.state = RESTORING
+        self._restore()
+        self.consumer = self._consumer_factory(self.config, "main")
+        committed = assign_from_committed(self.consumer, spec.consumer_partitions)
+        for (topic, partition), offset in committed.items():
+            if offset is not None:
+                self._committed[(topic, partition)] = offset
+                self.metrics.committed[_tp_name(topic, partition)] = offset
+        self._last_commit = time.monotonic()
+        self.state = RUNNING
+        log.info("[%s] running: %s from committed offsets %s", self.task_id,
+                 [_tp_name(t, p) for t, p in spec.consumer_partitions],
+                 {_tp_name(*tp): o for tp, o in committed.items()})
+
+    def _new_task(self) -> StreamTask:
+        spec = self.spec
+        task = StreamTask(self.task_id, self.topology, self.config, self.collector,
+                          node_names=spec.node_names, partition=spec.partition,
+                          input_partitions=spec.input_partitions,
+                          state_manager_factory=self._state_manager_factory)
+        task.initialize()
+        return task
+
+    def _open_task(self) -> dict[tuple[str, int], int | None]:
+        """Build and initialize the StreamTask; returns where each changelog restores from.
+
+        Under exactly_once_v2, state left without a checkpoint (an unclean stop) is wiped and
+        rebuilt from the changelogs (DESIGN decision 7).
+        """
+        self.task = self._new_task()
+        sm = self.task.state_manager
+        if sm is None:
+            return {}
+        try:
+            return dict(sm.initialize_offsets())
+        except TaskCorruptedError as exc:
+            log.warning("[%s] %s: wiping local state and restoring from the changelogs",
+                        self.task_id, exc)
+            sm.wipe()
+            self.metrics.state_wiped = True
+            self.task = self._new_task()
+            return dict(self.task.state_manager.initialize_offsets())
+
+    def _restore(self) -> None:
+        sm = self.task.state_manager if self.task is not None else None
+        offsets = self._offsets_to_restore
+        if sm is None or not offsets:
+            self.metrics.restore_done = True
+            return
+        consumer = self._consumer_factory(self.config, "restore")
+        try:
+            todo: dict[tuple[str, int], int] = {}
+            starts: dict[tuple[str, int], int] = {}
+            for tp, last in offsets.items():
+                end = end_offset(consumer, *tp)
+                begin = last + 1 if last is not None and last + 1 <= end else 0
+                if last is not None and last + 1 > end:
+                    log.warning("[%s] checkpoint of %s (%d) is past the changelog end (%d): "
+                                "restoring from the beginning", self.task_id, _tp_name(*tp),
+                                last, end)
+                if end > begin:
+                    todo[tp] = end
+                    starts[tp] = begin
+                    self.metrics.records_to_restore += end - begin
+                self.restored_from[_tp_name(*tp)] = begin
+            if not todo:
+                log.info("[%s] stores up to date (checkpoint %s); nothing to restore",
+                         self.task_id, {_tp_name(*tp): o for tp, o in offsets.items()})
+                self.metrics.restore_done = True
+                return
+            log.info("[%s] restoring up to %d records from %s", self.task_id,
+                     self.metrics.records_to_restore, {_tp_name(*tp): (starts[tp], end)
+                                                       for tp, end in todo.items()})
+            consumer.assign([TopicPartition(t, p, starts[(t, p)] or OFFSET_BEGINNING)
+                             for t, p in todo])
+            self._restore_loop(consumer, sm, todo)
+        finally:
+            consumer.close()
+        self.metrics.restore_done = True
+        log.info("[%s] restore done: %d records", self.task_id, self.metrics.records_restored)
+
+    def _restore_loop(self, consumer: Any, sm: Any, todo: dict[tuple[str, int], int]) -> None:
+        timeout_s = max(60.0, self.config["task.timeout.ms"] / 1000.0)
+        last_progress = time.monotonic()
+        next_log = RESTORE_LOG_EVERY
+        while todo:
+            msgs = consumer.consume(num_messages=RESTORE_BATCH, timeout=0.2)
+            batches, errors = to_records(msgs)
+            at_end = {(m.topic(), m.partition()) for m in errors if is_partition_eof(m)}
+            raise_for_errors([m for m in errors if not is_partition_eof(m)], task_id=self.task_id)
+            for (topic, partition), records in batches.items():
+                sm.restore(topic, partition, [(r.key, r.value, r.timestamp, r.offset)
+                                              for r in records])
+                self.metrics.records_restored += len(records)
+                last_progress = time.monotonic()
+            for tp in at_end:
+                todo.pop(tp, None)
+            if self.metrics.records_restored >= next_log:
+                log.info("[%s] restored %d / %d records", self.task_id,
+                         self.metrics.records_restored, self.metrics.records_to_restore)
+                next_log += RESTORE_LOG_EVERY
+            # done when the position reached the read_committed end offset (markers included)
+            for tp, pos in positions(consumer, list(todo)).items():
+                if pos >= todo[tp]:
+                    del todo[tp]
+            if todo and time.monotonic() - last_progress > timeout_s:
+                raise StreamsException(f"restore made no progress for {timeout_s:.0f} s; still "
+                                       f"to go: {todo}", task_id=self.task_id)
+
+    # ------------------------------------------------------------------ the loop
+
+    def run_once(self) -> int:
+        """Consume one batch, process it, punctuate, maybe commit; returns records processed."""
+        assert self.task is not None and self.producer is not None
+        msgs = self.consumer.consume(num_messages=BATCH_SIZE, timeout=self.poll_timeout_s)
+        with self._lock:
+            processed = 0
+            if msgs:
+                batches, errors = to_records(msgs)
+                if errors:
+                    raise_for_errors(errors, task_id=self.task_id)
+                task = self.task
+                for (topic, partition), records in batches.items():
+                    task.add_records(topic, partition, records)
+                    self.metrics.records_consumed += len(records)
+                    name = _tp_name(topic, partition)
+                    if name not in self.metrics.first_offsets:
+                        self.metrics.first_offsets[name] = records[0].offset
+                now = task.clock()
+                while task.process(now):
+                    processed += 1
+                    task.maybe_punctuate_stream_time()
+            self.task.maybe_punctuate_system_time()
+            self.producer.poll()
+            if (self.task.commit_requested
+                    or time.monotonic() - self._last_commit >= self.commit_interval_s):
+                self.commit()
+        return processed
+
+    def run(self, stop: threading.Event) -> None:
+        """``run_once`` until ``stop`` is set."""
+        while not stop.is_set():
+            self.run_once()
+
+    def commit(self) -> bool:
+        """Commit now (see the module docstring); False when there was nothing to commit."""
+        assert self.task is not None and self.producer is not None and self.collector is not None
+        with self._lock:
+            self._last_commit = time.monotonic()
+            task = self.task
+            if not task.commit_needed and not self.producer.in_transaction:
+                self._update_end_offsets()
+                return False
+            started = time.monotonic()
+            offsets = task.prepare_commit()
+            new = {tp: o for tp, o in offsets.items() if self._committed.get(tp) != o}
+            if self.eos:
+                self.collector.check_failures()
+                self.producer.commit_transaction(new, self.consumer.consumer_group_metadata())
+                self.collector.check_failures()
+            else:
+                self.collector.flush()
+                if new:
+                    tps = [TopicPartition(t, p, o) for (t, p), o in new.items()]
+                    retry(lambda: self.consumer.commit(offsets=tps, asynchronous=False),
+                          "commit offsets")
+            self._committed.update(new)
+            for (t, p), o in new.items():
+                self.metrics.committed[_tp_name(t, p)] = o
+            task.post_commit(None)
+            sm = task.state_manager
+            if (not self.eos and sm is not None and self.spec.changelogs
+                    and time.monotonic() - self._last_checkpoint >= ALOS_CHECKPOINT_INTERVAL_S):
+                self._last_checkpoint = time.monotonic()
+                written = self._changelog_last_offsets()
+                if written:
+                    sm.maybe_checkpoint(written)
+            self.metrics.record_commit((time.monotonic() - started) * 1000.0)
+            self._update_end_offsets()
+            return True
+
+    def _update_end_offsets(self) -> None:
+        for topic, partition in self.spec.consumer_partitions:
+            try:
+                marks = self.consumer.get_watermark_offsets(TopicPartition(topic, partition),
+                                                            cached=True)
+            except Exception:  # metrics only
+                continue
+            if marks and marks[1] >= 0:
+                self.metrics.end_offsets[_tp_name(topic, partition)] = int(marks[1])
+
+    def _changelog_last_offsets(self) -> dict[tuple[str, int], int]:
+        """The last offset of each changelog partition after a commit (what a checkpoint holds).
+
+        The task is the only writer of its changelog partitions, so once the producer is
+        flushed (or the transaction committed) the end offset is one past its last write (under
+        exactly_once_v2, one past the commit marker: restoring from there reads nothing).
+        """
+        sm = self.task.state_manager if self.task is not None else None
+        if sm is None:
+            return {}
+        result = {}
+        for topic, partition in sm.changelog_partitions():
+            try:
+                marks = self.consumer.get_watermark_offsets(TopicPartition(topic, partition),
+                                                            timeout=10, cached=False)
+            except Exception as exc:
+                log.warning("[%s] no end offset for %s: %s", self.task_id,
+                            _tp_name(topic, partition), exc)
+                continue
+            if marks is not None and marks[1] > 0:
+                result[(topic, partition)] = int(marks[1]) - 1
+        return result
+
+    def close(self, clean: bool = True) -> None:
+        """Clean: commit and checkpoint, then close. Unclean: abort, commit nothing."""
+        with self._lock:
+            try:
+                if clean and self.state == RUNNING and self.task is not None:
+                    self.commit()
+                    sm = self.task.state_manager
+                    if sm is not None and sm.changelog_partitions():
+                        sm.update_changelog_offsets(self._changelog_last_offsets())
+                        sm.flush()
+                        sm.checkpoint()
+                elif self.producer is not None:
+                    self.producer.abort_transaction()
+            finally:
+                if self.task is not None:
+                    try:
+                        self.task.close()
+                    except Exception:
+                        log.exception("[%s] error closing the task", self.task_id)
+                if self.consumer is not None:
+                    try:
+                        self.consumer.close()
+                    except Exception:
+                        log.exception("[%s] error closing the consumer", self.task_id)
+                if self.producer is not None:
+                    self.producer.close()
+                self.state = CLOSED if clean else FAILED
+        log.info("[%s] closed (%s)", self.task_id, "clean" if clean else "after an error")
+
+    # ------------------------------------------------------------------ reading
+
+    def snapshot(self) -> dict[str, Any]:
+        engine = self.task.metrics.as_dict() if self.task is not None else {}
+        produced = self.collector.records_sent if self.collector is not None else 0
+        commits = self.task.metrics.commits if self.task is not None else 0
+        snap = self.metrics.snapshot(engine, records_produced=produced, state=self.state,
+                                     commits=commits)
+        snap["incarnation"] = self.incarnation
+        snap["restored_from"] = dict(self.restored_from)
+        if self.collector is not None:
+            snap["production_errors"] = self.collector.records_dropped
+        return snap
+
+    def query(self, store: str, method: str, *args: Any, timestamped: bool = False) -> Any:
+        """Call a read-only method of a store (``get``, ``range``, ``all``, ...).
+
+        Values of timestamped stores are unwrapped to plain values unless ``timestamped``
+        (Kafka's ``keyValueStore()`` vs ``timestampedKeyValueStore()`` query types).
+        """
+        if method not in _QUERY_METHODS:
+            raise StreamsError(f"{method!r} is not a read-only store method; use one of "
+                               f"{sorted(_QUERY_METHODS)}")
+        with self._lock:
+            if self.task is None or store not in self.task.stores:
+                from raystreams.errors import InvalidStateStoreException
+
+                raise InvalidStateStoreException(f"store {store!r} is not hosted by task "
+                                                 f"{self.task_id} (state {self.state})")
+            result = getattr(self.task.stores[store], method)(*args)
+            unwrap = (lambda v: v) if timestamped else _plain
+            if method in _ITERATING:
+                return [(kv.key, unwrap(kv.value)) if hasattr(kv, "key")
+                        else (kv[0], unwrap(kv[1])) for kv in result]
+            return unwrap(result) if method == "get" else result
+
+
+_ITERATING = {"range", "all", "reverse_range", "reverse_all", "prefix_scan", "fetch",
+              "fetch_all", "backward_fetch", "backward_fetch_all", "find_sessions"}
+_QUERY_METHODS = _ITERATING | {"get", "approximate_num_entries"}
+
+
+def _plain(value: Any) -> Any:
+    if type(value).__name__ == "ValueAndTimestamp":
+        return value.value
+    return value
+
+
+class TaskActor:
+    """The Ray actor around a TaskRunner; every method is idempotent.
+
+    ``start()`` begins the loop on a thread and returns; ``watch()`` blocks until the loop
+    ends and returns how (the supervisor keeps one ``watch`` call pending per actor, and its
+    replacement after a crash simply calls ``watch`` again). ``stop()`` ends the loop with a
+    clean close.
+    """
+
+    def __init__(self, spec: TaskSpec, topology: Topology, config: StreamsConfig,
+                 incarnation: int = 0, log_level: int | None = None) -> None:
+        if log_level is not None:
+            logging.basicConfig(level=log_level,
+                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.spec = spec
+        self.runner = TaskRunner(spec, topology, config, incarnation=incarnation)
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._start_lock = threading.Lock()
+
+    def start(self) -> str:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._main, name=f"task-{self.spec.task_id}",
+                                                daemon=True)
+                self._thread.start()
+        return self.runner.state
+
+    def _main(self) -> None:
+        runner = self.runner
+        try:
+            runner.initialize()
+            runner.run(self._stop)
+        except BaseException as exc:  # noqa: BLE001 - reported through watch()
+            self._error = exc
+            runner.metrics.record_error(exc)
+            log.error("[%s] task failed: %s", self.spec.task_id, exc, exc_info=True)
+            try:
+                runner.close(clean=False)
+            except Exception:
+                log.exception("[%s] error closing after a failure", self.spec.task_id)
+        else:
+            try:
+                runner.close(clean=True)
+            except BaseException as exc:  # noqa: BLE001
+                self._error = exc
+                runner.metrics.record_error(exc)
+        finally:
+            self._done.set()
+
+    def watch(self, timeout: float | None = None) -> dict[str, Any]:
+        """Wait until the loop ends (or ``timeout``); ``{"done", "state", "error"}``."""
+        done = self._done.wait(timeout)
+        error = self._error
+        return {"done": done, "state": self.runner.state, "task_id": self.spec.task_id,
+                "error": _portable(error) if error is not None else None,
+                "error_text": f"{type(error).__name__}: {error}" if error is not None else None}
+
+    def stop(self, timeout: float = 30.0) -> dict[str, Any]:
+        """Commit, close cleanly and end the loop."""
+        self._stop.set()
+        if self._thread is None:
+            self._done.set()
+        return self.watch(timeout)
+
+    def status(self) -> dict[str, Any]:
+        return {"task_id": self.spec.task_id, "state": self.runner.state,
+                "node_id": _node_id(), "pid": os.getpid(), "incarnation": self.runner.incarnation,
+                "done": self._done.is_set()}
+
+    def metrics(self) -> dict[str, Any]:
+        snap = self.runner.snapshot()
+        snap["node_id"] = _node_id()
+        snap["pid"] = os.getpid()
+        return snap
+
+    def query(self, store: str, method: str, *args: Any, timestamped: bool = False) -> Any:
+        return self.runner.query(store, method, *args, timestamped=timestamped)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception if it pickles (StreamsError does), else a StreamsException with its text."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return StreamsException(f"{type(exc).__name__}: {exc}")
+
+
+def _node_id() -> str | None:
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+    except Exception:
+        return None
