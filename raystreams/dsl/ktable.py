@@ -51,6 +51,21 @@ def register_changelog(topology: Topology, store_builder: Any) -> None:
                                     changelog_topic_configs(store_builder))
 
 
+def reuse_source_topics(config: Any) -> bool:
+    """Whether ``topology.optimization`` lets a table reuse its source topic as changelog."""
+    if config is None:
+        return False
+    getter = getattr(config, "get", None)
+    try:
+        value = getter("topology.optimization") if getter is not None else None
+    except Exception:
+        value = None
+    if not value:
+        return False
+    options = {v.strip() for v in str(value).split(",")}
+    return "all" in options or "reuse.ktable.source.topics" in options
+
+
 class StoreProcessorGraphNode(ProcessorGraphNode):
     """A processor that adds its own stores; logged stores get their changelog topic."""
 
@@ -76,6 +91,7 @@ class TableSourceProcessorNode(GraphNode):
         self.topic = topic
         self.consumed = consumed
         self.store_builder: Any = None
+        self.builder_config: Any = None
 
     def write(self, topology: Topology) -> None:
         if self.topic is not None:
@@ -91,7 +107,12 @@ class TableSourceProcessorNode(GraphNode):
         if self.supplier.materialized:
             self.store_builder = kv_store_builder(self.mi)
             topology.add_state_store(self.store_builder, self.name)
-            register_changelog(topology, self.store_builder)
+            if self.topic is not None and reuse_source_topics(self.builder_config):
+                # topology.optimization=all: the source topic is the store's changelog
+                self.store_builder.with_logging_disabled()
+                topology.store_source_topics[self.store_builder.name] = self.topic
+            else:
+                register_changelog(topology, self.store_builder)
 
 
 class GlobalTableSourceNode(GraphNode):
@@ -338,6 +359,7 @@ def table(builder: StreamsBuilder, topic: str, consumed: Consumed | None = None,
     supplier = kp.KTableSourceSupplier(mi.store_name, mi.queryable_store_name)
     node = TableSourceProcessorNode(table_name, supplier, mi, source_name=source_name,
                                     topic=topic, consumed=consumed)
+    node.builder_config = builder.config
     builder.add_graph_node(builder.root, node)
     return KTable(table_name, consumed.key_serde, consumed.value_serde, {source_name},
                   mi.queryable_store_name, supplier, node, builder)

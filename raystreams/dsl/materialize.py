@@ -6,10 +6,13 @@ burns an index) when a name provider is given. ``kv_store_builder`` turns it int
 of a timestamped key-value store (DSL stores are timestamped), with caching and logging as
 asked.
 
-The builder comes from ``raystreams.state.Stores`` when that package provides it. Until then
-(and whenever ``PREFER_STATE_PACKAGE`` is False) a small in-memory timestamped store defined
-here stands in: it has the same typed interface, a per-store record cache flushed on commit
-with a flush listener (Kafka's caching semantics as the DSL sees them), and a changelog.
+With ``PREFER_STATE_PACKAGE`` set, the builder comes from ``raystreams.state.Stores``
+(``timestamped_key_value_store_builder`` over a persistent or in-memory supplier). It is off
+for now: the RocksDB stores cannot open under a StreamsConfig yet (``rocksdb.config.setter``
+is not a known key) and their timestamped stores have no ``plain_view`` for the driver's
+``get_key_value_store``. Meanwhile a small in-memory timestamped store defined here stands
+in: the same typed interface, a per-store record cache flushed on commit with a flush
+listener (Kafka's caching semantics as the DSL sees them), a changelog and a restore callback.
 """
 
 from __future__ import annotations

@@ -407,3 +407,18 @@ def test_ktable_repr_and_type():
     table = builder.table("t", materialized=Materialized.as_("x"))
     assert isinstance(table, KTable)
     assert "x" in repr(table)
+
+
+def test_optimization_all_reuses_the_source_topic_as_changelog():
+    builder = StreamsBuilder({"topology.optimization": "all"})
+    builder.table("topic1", Consumed.with_(S, S), Materialized.as_("st")).to_stream().to("o")
+    topology = builder.build()
+    assert topology.store_source_topics == {"st": "topic1"}
+    assert "st-changelog" not in topology.internal_topics
+    assert not topology.stores["st"].builder.logging_enabled
+
+    builder = StreamsBuilder()
+    builder.table("topic1", Consumed.with_(S, S), Materialized.as_("st")).to_stream().to("o")
+    topology = builder.build()
+    assert topology.store_source_topics == {}
+    assert topology.internal_topics["st-changelog"].kind == "changelog"
