@@ -17,7 +17,6 @@ listener (Kafka's caching semantics as the DSL sees them), a changelog and a res
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
 
 PREFER_STATE_PACKAGE = False
 """Use ``raystreams.state.Stores`` when it exists; False forces the local stand-in store."""
-
-_LONG = struct.Struct(">q")
 
 
 class MaterializedInternal:
@@ -206,15 +203,15 @@ class LocalTimestampedKVStore:
             register(root if root is not None else self, self._restore)
 
     def _restore(self, records: Any) -> None:
+        # Kafka's changelog of a timestamped store: the plain value, the timestamp on the record
         for rec in records:
-            key_bytes, value_bytes = rec[0], rec[1]
-            key = self.key_serde.deserialize(self._topic, key_bytes)
+            key_bytes, value_bytes, timestamp = rec[0], rec[1], rec[2]
             if value_bytes is None:
                 self._data.pop(key_bytes, None)
-            else:
-                ts = _LONG.unpack_from(value_bytes)[0]
-                value = self.value_serde.deserialize(self._topic, value_bytes[8:])
-                self._data[key_bytes] = (key, ValueAndTimestamp(value, ts))
+                continue
+            key = self.key_serde.deserialize(self._topic, key_bytes)
+            value = self.value_serde.deserialize(self._topic, value_bytes)
+            self._data[key_bytes] = (key, ValueAndTimestamp(value, timestamp))
 
     def set_flush_listener(self, listener: Callable[..., None] | None, send_old_values: bool = False) -> bool:
         self._listener = listener
@@ -270,7 +267,7 @@ class LocalTimestampedKVStore:
             if vat is None:
                 raw, ts = None, rc.timestamp if rc is not None else 0
             else:
-                raw = _LONG.pack(vat.timestamp) + (self.value_serde.serialize(self._topic, vat.value) or b"")
+                raw = self.value_serde.serialize(self._topic, vat.value)
                 ts = vat.timestamp
             self._context.log_change(self.name, self._topic, kb, raw, ts, None)
 

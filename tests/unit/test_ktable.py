@@ -422,3 +422,38 @@ def test_optimization_all_reuses_the_source_topic_as_changelog():
     topology = builder.build()
     assert topology.store_source_topics == {}
     assert topology.internal_topics["st-changelog"].kind == "changelog"
+
+
+def test_materialized_caching_and_logging_switches():
+    builder = StreamsBuilder()
+    t = builder.table("topic1", Consumed.with_(S, INT))
+    t.filter(_even, materialized=Materialized.as_("uncached").with_caching_disabled()
+             .with_logging_disabled()).to_stream().to("out", Produced.with_(S, INT))
+    topology = builder.build()
+    assert "uncached-changelog" not in topology.internal_topics
+    with TopologyTestDriver(topology, {"application.id": "switches"}) as driver:
+        pipe(driver, "topic1", [("A", 1, 10), ("B", 2, 5)])
+        # without its cache the store forwards the delete of a key it never held
+        assert driver.create_output_topic("out", S, INT).read_key_values_to_list() == [
+            ("A", None), ("B", 2)]
+        assert not any(t.endswith("uncached-changelog") for t in driver.produced_topic_names())
+
+
+def test_changelog_records_are_kafkas_timestamped_layout(config):
+    builder = StreamsBuilder()
+    builder.table("topic1", Consumed.with_(S, S), Materialized.as_("st"))
+    with TopologyTestDriver(builder.build(), {**config, "application.id": "cl"}) as driver:
+        pipe(driver, "topic1", [("a", "x", 7), ("a", None, 9)], S, S)
+        records = list(driver._outputs["cl-st-changelog"])
+    assert [(r.key, r.value, r.timestamp) for r in records] == [(b"a", b"x", 7), (b"a", None, 9)]
+
+
+def test_local_store_restores_from_its_changelog():
+    from raystreams.dsl.materialize import LocalTimestampedKVBuilder
+    from raystreams.state.context import StoreContext
+
+    store = LocalTimestampedKVBuilder("st", S, S).build()
+    context = StoreContext("app", "0_0", 0, "/tmp/unused")
+    store.init(context, store)
+    context.restore_callbacks["st"]([(b"a", b"x", 7), (b"b", b"y", 8), (b"a", None, 9)])
+    assert [(kv.key, kv.value) for kv in store.all()] == [("b", ("y", 8))]
