@@ -258,6 +258,8 @@ class KStreamJoinsMixin:
             other_store, retention, size, sj_params.key_serde, sj_params.other_value_serde,
             logging, topic_config, sj_params.other_store_supplier)
         outer_builder = None
+        join_serdes = sj.JoinSerdes(sj_params.key_serde, sj_params.value_serde,
+                                    sj_params.other_value_serde)
         if left_outer:
             shared_suffix = "-outer-shared-join" if right_outer else "-left-shared-join"
             if this_supplier_name:
@@ -267,9 +269,9 @@ class KStreamJoinsMixin:
             else:
                 prefix_len = len(OUTERTHIS_NAME if right_outer else JOINTHIS_NAME)
                 outer_name = OUTERSHARED_NAME + this_generated[prefix_len:]
-            outer_builder = sj.outer_join_store_builder(outer_name + "-store",
-                                                        sj_params.key_serde, logging,
-                                                        topic_config)
+            in_memory = "InMemory" in type(sj_params.this_store_supplier).__name__
+            outer_builder = sj.outer_join_store_builder(outer_name + "-store", join_serdes,
+                                                        logging, topic_config, in_memory)
 
         this_windowed_node = ProcessorGraphNode(
             this_windowed, _WindowSupplier(this_store))
@@ -284,7 +286,8 @@ class KStreamJoinsMixin:
             joiner=ValueJoiner(joiner, with_key), left_outer=left_outer, right_outer=right_outer,
             before_ms=windows.before_ms, after_ms=windows.after_ms, grace_ms=windows.grace_ms,
             this_store=this_store, other_store=other_store,
-            outer_store=outer_builder.name if outer_builder is not None else None)
+            outer_store=outer_builder.name if outer_builder is not None else None,
+            serdes=join_serdes)
         extra = [outer_builder] if outer_builder is not None else []
         node = StreamStreamJoinGraphNode(
             merge_name, this_name=join_this_name, other_name=join_other_name,

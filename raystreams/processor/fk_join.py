@@ -513,14 +513,13 @@ def subscription_store_builder(name: str, serdes: FkSerdes, logging_enabled: boo
                                topic_config: dict[str, str] | None = None) -> Any:
     """The subscription store: timestamped key-value, CombinedKey bytes -> SubscriptionWrapper.
 
-    In memory for now (the RocksDB backend needs a config key StreamsConfig rejects; see the
-    report), changelogged, never cached (Kafka's SubscriptionStoreFactory).
+    Persistent (RocksDB), changelogged, never cached (Kafka's SubscriptionStoreFactory).
     """
     from raystreams.serde import Serdes
     from raystreams.state import Stores
 
     builder = Stores.timestamped_key_value_store_builder(
-        Stores.in_memory_key_value_store(name), Serdes.Bytes(), SubscriptionWrapperSerde(serdes))
+        Stores.persistent_timestamped_key_value_store(name), Serdes.Bytes(), SubscriptionWrapperSerde(serdes))
     if logging_enabled:
         builder.with_logging_enabled(dict(topic_config or {}))
     else:

@@ -17,23 +17,21 @@ Stream-stream join semantics (Kafka >= 3.1, ``JoinWindows.of_time_difference_*``
 - records with a ``None`` key or value are dropped, except that an outer side forwards a
   ``None``-key record at once with a ``None`` partner (Kafka's rule).
 
-The two window stores and the outer-join store are built by builders in this module:
-in-memory, ordered exactly as Kafka's RocksDB layouts order them (window store: key, then
-timestamp, then insertion; outer store: ``<timestamp><side byte><key bytes>``). They are not
-changelogged yet (see the report / docs/COMPATIBILITY.md).
+The two window stores (RocksDB window stores retaining duplicates) and the outer-join store
+(a RocksDB key-value store keyed ``<timestamp><side byte><key bytes>``, Kafka's layout, so it
+iterates in time order) come from ``raystreams.state.Stores`` and are changelogged.
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import logging
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from raystreams.processor.api import Processor, ProcessorContext, Record
-from raystreams.state.types import KeyValue, ValueAndTimestamp
+from raystreams.serde import Serde
+from raystreams.state.types import ValueAndTimestamp
 
 log = logging.getLogger(__name__)
 
@@ -42,227 +40,82 @@ NO_TIMESTAMP = -1
 _MAX = 2**63 - 1
 
 
-def _serialize_key(serde: Any, key: Any, topic: str) -> bytes:
-    if serde is None:
-        return repr(key).encode()
-    data = serde.serialize(topic, key)
-    return b"" if data is None else data
-
-
 # --------------------------------------------------------------------------- stores
 
-class _JoinStoreBase:
-    """What the join stores share: name, lifecycle and the serdes the task may fill in."""
+class JoinSerdes:
+    """The serdes of one stream-stream join, shared by its outer-join store serdes.
 
-    persistent = False
-    caching_enabled = False
-
-    def __init__(self, name: str, key_serde: Any) -> None:
-        self.name = name
-        self.key_serde = key_serde
-        self._open = False
-        self.context: Any = None
-
-    def init(self, context: Any, root: Any) -> None:
-        self.context = context
-        self._open = True
-        register = getattr(context, "register", None)
-        if register is not None:
-            try:
-                register(root, None)
-            except Exception:  # noqa: BLE001 - a state manager may not know in-memory join stores
-                log.debug("join store %s not registered with the state manager", self.name)
-
-    def is_open(self) -> bool:
-        return self._open
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self._open = False
-
-
-class JoinWindowStore(_JoinStoreBase):
-    """A window store retaining duplicates, as a stream-stream join buffers one side.
-
-    ``put(key, value, ts)`` drops records older than ``observed stream time - retention``;
-    ``fetch(key, time_from, time_to)`` yields ``KeyValue(ts, value)`` in timestamp order
-    (duplicates in insertion order), ignoring expired records, as Kafka's RocksDB window
-    store does.
+    Any may be None at build time; ``resolve(context)`` fills them from the app's defaults
+    when a join processor starts (Kafka's ``setIfUnset``).
     """
 
-    store_kind = "window"
-    timestamped = False
+    def __init__(self, key: Any, left_value: Any, right_value: Any) -> None:
+        self.key = key
+        self.left_value = left_value
+        self.right_value = right_value
 
-    def __init__(self, name: str, retention_ms: int, window_size_ms: int, key_serde: Any) -> None:
-        super().__init__(name, key_serde)
-        self.retention_period = retention_ms
-        self.window_size = window_size_ms
-        self.observed_stream_time = NO_TIMESTAMP
-        self._data: dict[bytes, list[tuple[int, int, Any, Any]]] = {}
-        self._seq = itertools.count()
+    def resolve(self, context: Any) -> JoinSerdes:
+        if None in (self.key, self.left_value, self.right_value):
+            from raystreams.state.context import default_serdes
 
-    def _kb(self, key: Any) -> bytes:
-        return _serialize_key(self.key_serde, key, self.name)
-
-    def put(self, key: Any, value: Any, window_start_timestamp: int) -> None:
-        ts = window_start_timestamp
-        self.observed_stream_time = max(self.observed_stream_time, ts)
-        if ts <= self.observed_stream_time - self.retention_period:
-            log.debug("skipping expired record for store %s", self.name)
-            return
-        kb = self._kb(key)
-        rows = self._data.setdefault(kb, [])
-        if value is None:
-            # a null value deletes every entry of this key at this timestamp
-            rows[:] = [r for r in rows if r[0] != ts]
-            return
-        bisect.insort(rows, (ts, next(self._seq), key, value), key=lambda r: (r[0], r[1]))
-        self._expire(rows)
-
-    def _expire(self, rows: list[tuple[int, int, Any, Any]]) -> None:
-        low = self.observed_stream_time - self.retention_period + 1
-        if rows and rows[0][0] < low:
-            cut = bisect.bisect_left(rows, low, key=lambda r: r[0])
-            del rows[:cut]
-
-    def fetch(self, key: Any, time_from: int, time_to: int) -> Iterator[KeyValue[int, Any]]:
-        actual_from = max(time_from, self.observed_stream_time - self.retention_period + 1)
-        if time_to < actual_from:
-            return iter(())
-        rows = self._data.get(self._kb(key))
-        if not rows:
-            return iter(())
-        lo = bisect.bisect_left(rows, actual_from, key=lambda r: r[0])
-        hi = bisect.bisect_right(rows, time_to, key=lambda r: r[0])
-        return iter([KeyValue(r[0], r[3]) for r in rows[lo:hi]])
-
-    def all(self) -> Iterator[KeyValue[Any, Any]]:
-        from raystreams.windowed import TimeWindow, Windowed
-
-        low = self.observed_stream_time - self.retention_period + 1
-        out = []
-        for kb in sorted(self._data):
-            for ts, _, key, value in self._data[kb]:
-                if ts >= low:
-                    out.append(KeyValue(Windowed(key, TimeWindow(ts, ts + self.window_size)), value))
-        return iter(out)
+            key_default, value_default = default_serdes(getattr(context, "config", None))
+            self.key = self.key or key_default
+            self.left_value = self.left_value or value_default
+            self.right_value = self.right_value or value_default
+        return self
 
 
-class OuterJoinStore(_JoinStoreBase):
-    """The shared store of left/outer stream-stream joins (Kafka's ListValueStore).
+class TimestampedKeyAndJoinSideSerde(Serde[tuple[int, bool, Any]]):
+    """``(timestamp, is_left, key)`` as Kafka lays it out: ``<8-byte ts><1 = left><key>``.
 
-    Keys are ``(timestamp, is_left, key)``, ordered as Kafka serializes them
-    (``<8-byte timestamp><1 byte: 1 = left side><key bytes>``); each key holds a list of
-    ``(is_left, value)``. ``put(k, None)`` deletes the whole list.
+    The byte order makes the outer-join store iterate by time, then right before left.
     """
 
-    store_kind = "key_value"
-    timestamped = False
+    def __init__(self, serdes: JoinSerdes) -> None:
+        self.serdes = serdes
 
-    def __init__(self, name: str, key_serde: Any) -> None:
-        super().__init__(name, key_serde)
-        self._data: dict[bytes, tuple[tuple[int, bool, Any], list[tuple[bool, Any]]]] = {}
-        self._keys: list[bytes] = []
+    def serialize(self, topic: str, data: tuple[int, bool, Any] | None) -> bytes | None:
+        if data is None:
+            return None
+        ts, is_left, key = data
+        return struct.pack(">qB", ts, 1 if is_left else 0) + (
+            self.serdes.key.serialize(topic, key) or b"")
 
-    def _kb(self, tkey: tuple[int, bool, Any]) -> bytes:
-        ts, is_left, key = tkey
-        return struct.pack(">qB", ts, 1 if is_left else 0) + _serialize_key(self.key_serde, key,
-                                                                           self.name)
-
-    def put(self, tkey: tuple[int, bool, Any], value: tuple[bool, Any] | None) -> None:
-        kb = self._kb(tkey)
-        if value is None:
-            if self._data.pop(kb, None) is not None:
-                del self._keys[bisect.bisect_left(self._keys, kb)]
-            return
-        entry = self._data.get(kb)
-        if entry is None:
-            self._data[kb] = (tkey, [value])
-            bisect.insort(self._keys, kb)
-        else:
-            entry[1].append(value)
-
-    def put_if_absent(self, tkey: tuple[int, bool, Any], value: tuple[bool, Any] | None) -> None:
-        kb = self._kb(tkey)
-        if kb in self._data:
-            self.put(tkey, value)
-        return None
-
-    def get(self, tkey: tuple[int, bool, Any]) -> list[tuple[bool, Any]] | None:
-        entry = self._data.get(self._kb(tkey))
-        return None if entry is None else list(entry[1])
-
-    def all(self) -> Iterator[KeyValue[tuple[int, bool, Any], tuple[bool, Any]]]:
-        rows = []
-        for kb in list(self._keys):
-            tkey, values = self._data[kb]
-            rows.extend(KeyValue(tkey, v) for v in list(values))
-        return iter(rows)
-
-    def approximate_num_entries(self) -> int:
-        return len(self._keys)
+    def deserialize(self, topic: str, data: bytes | None) -> tuple[int, bool, Any] | None:
+        if data is None:
+            return None
+        ts, side = struct.unpack_from(">qB", data)
+        return ts, side == 1, self.serdes.key.deserialize(topic, bytes(data[9:]))
 
 
-class _JoinStoreBuilder:
-    """Builder of a join store: name, key serde (filled from the defaults if unset), logging."""
+class LeftOrRightListSerde(Serde[list[tuple[bool, Any]]]):
+    """The outer-join store's values: a list of ``(is_left, value)`` (Kafka's ListValueStore of
+    LeftOrRightValue): per item ``<1 = left><4-byte length><value bytes>``."""
 
-    caching_enabled = False
+    def __init__(self, serdes: JoinSerdes) -> None:
+        self.serdes = serdes
 
-    def __init__(self, name: str, key_serde: Any, factory: Callable[[Any], Any],
-                 logging_enabled: bool = True, topic_config: dict[str, str] | None = None) -> None:
-        self.name = name
-        self.key_serde = key_serde
-        self._factory = factory
-        self.logging_enabled = logging_enabled
-        self.topic_config = dict(topic_config or {})
+    def serialize(self, topic: str, data: list[tuple[bool, Any]] | None) -> bytes | None:
+        if data is None:
+            return None
+        out = bytearray()
+        for is_left, value in data:
+            serde = self.serdes.left_value if is_left else self.serdes.right_value
+            raw = serde.serialize(topic, value) or b""
+            out += struct.pack(">Bi", 1 if is_left else 0, len(raw)) + raw
+        return bytes(out)
 
-    def with_serdes_if_unset(self, key_serde: Any, value_serde: Any) -> _JoinStoreBuilder:
-        if self.key_serde is None:
-            self.key_serde = key_serde
-        return self
-
-    def with_caching_disabled(self) -> _JoinStoreBuilder:
-        return self
-
-    def with_caching_enabled(self) -> _JoinStoreBuilder:
-        return self
-
-    def with_logging_disabled(self) -> _JoinStoreBuilder:
-        self.logging_enabled = False
-        return self
-
-    def with_logging_enabled(self, config: dict[str, str] | None = None) -> _JoinStoreBuilder:
-        self.logging_enabled = True
-        self.topic_config = dict(config or {})
-        return self
-
-    def build(self) -> Any:
-        return self._factory(self.key_serde)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r})"
-
-
-class _WindowFactory:
-    __slots__ = ("name", "retention", "size")
-
-    def __init__(self, name: str, retention: int, size: int) -> None:
-        self.name, self.retention, self.size = name, retention, size
-
-    def __call__(self, key_serde: Any) -> JoinWindowStore:
-        return JoinWindowStore(self.name, self.retention, self.size, key_serde)
-
-
-class _OuterFactory:
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __call__(self, key_serde: Any) -> OuterJoinStore:
-        return OuterJoinStore(self.name, key_serde)
+    def deserialize(self, topic: str, data: bytes | None) -> list[tuple[bool, Any]] | None:
+        if data is None:
+            return None
+        items, pos = [], 0
+        while pos < len(data):
+            side, n = struct.unpack_from(">Bi", data, pos)
+            pos += 5
+            serde = self.serdes.left_value if side == 1 else self.serdes.right_value
+            items.append((side == 1, serde.deserialize(topic, bytes(data[pos:pos + n]))))
+            pos += n
+        return items
 
 
 def join_window_store_builder(name: str, retention_ms: int, window_size_ms: int, key_serde: Any,
@@ -276,7 +129,7 @@ def join_window_store_builder(name: str, retention_ms: int, window_size_ms: int,
     config = dict(topic_config or {})
     config["cleanup.policy"] = "delete"  # duplicates: never compact (Kafka's rule)
     if supplier is None:
-        supplier = Stores.in_memory_window_store(name, retention_ms, window_size_ms, True)
+        supplier = Stores.persistent_window_store(name, retention_ms, window_size_ms, True)
     builder = Stores.window_store_builder(supplier, key_serde, value_serde)
     if logging_enabled:
         builder.with_logging_enabled(config)
@@ -285,10 +138,26 @@ def join_window_store_builder(name: str, retention_ms: int, window_size_ms: int,
     return builder
 
 
-def outer_join_store_builder(name: str, key_serde: Any, logging_enabled: bool = True,
-                             topic_config: dict[str, str] | None = None) -> _JoinStoreBuilder:
-    """The builder of the shared outer-join store (``KSTREAM-OUTERSHARED-...-store``)."""
-    return _JoinStoreBuilder(name, key_serde, _OuterFactory(name), logging_enabled, topic_config)
+def outer_join_store_builder(name: str, serdes: JoinSerdes, logging_enabled: bool = True,
+                             topic_config: dict[str, str] | None = None,
+                             in_memory: bool = False) -> Any:
+    """The builder of the shared outer-join store (``KSTREAM-OUTERSHARED-...-store``).
+
+    A key-value store (RocksDB, or in memory when the join's stores are), keyed by
+    ``(timestamp, is_left, key)``, holding lists of the unmatched values; never cached.
+    """
+    from raystreams.state import Stores
+
+    supplier = (Stores.in_memory_key_value_store(name) if in_memory
+                else Stores.persistent_key_value_store(name))
+    builder = Stores.key_value_store_builder(supplier, TimestampedKeyAndJoinSideSerde(serdes),
+                                             LeftOrRightListSerde(serdes))
+    if logging_enabled:
+        builder.with_logging_enabled(dict(topic_config or {}))
+    else:
+        builder.with_logging_disabled()
+    builder.with_caching_disabled()
+    return builder
 
 
 # --------------------------------------------------------------------------- stream-stream
@@ -379,7 +248,8 @@ class KStreamKStreamJoinProcessor(Processor):
     def __init__(self, *, is_left: bool, joiner: Callable[[Any, Any], Any], outer: bool,
                  join_before_ms: int, join_after_ms: int, windows_before_ms: int,
                  windows_after_ms: int, grace_ms: int, other_store: str,
-                 outer_store: str | None, tracker_supplier: TimeTrackerSupplier) -> None:
+                 outer_store: str | None, tracker_supplier: TimeTrackerSupplier,
+                 serdes: JoinSerdes | None = None) -> None:
         self.is_left = is_left
         self.joiner = joiner
         self.outer = outer
@@ -391,6 +261,7 @@ class KStreamKStreamJoinProcessor(Processor):
         self.other_store_name = other_store
         self.outer_store_name = outer_store
         self.tracker_supplier = tracker_supplier
+        self.serdes = serdes
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
@@ -399,6 +270,8 @@ class KStreamKStreamJoinProcessor(Processor):
         self.outer_store = None
         if self.outer_store_name is not None:
             self.outer_store = context.get_state_store(self.outer_store_name)
+            if self.serdes is not None:
+                self.serdes.resolve(context)
             self.tracker.emit_interval_ms = emit_interval_ms(context)
 
     def process(self, record: Record) -> None:
@@ -421,7 +294,10 @@ class KStreamKStreamJoinProcessor(Processor):
         for other_ts, other_value in matches:
             if self.outer_store is not None:
                 # the other record found a partner: it must not be emitted as unmatched
-                self.outer_store.put_if_absent((other_ts, not self.is_left, key), None)
+                # (Kafka's ListValueStore.putIfAbsent(key, null): delete if present)
+                other_key = (other_ts, not self.is_left, key)
+                if self.outer_store.get(other_key) is not None:
+                    self.outer_store.delete(other_key)
             self.context.forward(record.with_value(self.joiner(key, value, other_value))
                                  .with_timestamp(max(ts, other_ts)))
         if self.outer and not matches:
@@ -429,7 +305,10 @@ class KStreamKStreamJoinProcessor(Processor):
                 self.context.forward(record.with_value(self.joiner(key, value, None)))
             else:
                 tracker.min_time = min(tracker.min_time, ts)
-                self.outer_store.put((ts, self.is_left, key), (self.is_left, value))
+                this_key = (ts, self.is_left, key)
+                values = self.outer_store.get(this_key) or []
+                values.append((self.is_left, value))
+                self.outer_store.put(this_key, values)
 
     def _window_open(self, ts: int, is_left: bool) -> bool:
         look_back = self.windows_after_ms if is_left else self.windows_before_ms
@@ -445,30 +324,37 @@ class KStreamKStreamJoinProcessor(Processor):
         tracker.next_time_to_emit = now + tracker.emit_interval_ms
         tracker.min_time = _MAX
         store = self.outer_store
-        prev_key = None
+        emitted: list[Any] = []
         left_open = right_open = False
-        for tkey, (is_left_value, stored) in store.all():
-            ts, is_left_side, key = tkey
-            tracker.min_time = ts
-            if left_open and right_open:
-                break
-            if self._window_open(ts, is_left_side):
-                if is_left_side:
-                    left_open = True
-                else:
-                    right_open = True
-                continue
-            if self.is_left:
-                this_value, other_value = ((stored, None) if is_left_value else (None, stored))
-            else:
-                this_value, other_value = ((None, stored) if is_left_value else (stored, None))
-            self.context.forward(Record(key, self.joiner(key, this_value, other_value), ts,
-                                        record.headers))
-            if prev_key is not None and prev_key != tkey:
-                store.put(prev_key, None)
-            prev_key = tkey
-        if prev_key is not None:
-            store.put(prev_key, None)
+        it = store.all()
+        try:
+            for tkey, values in it:
+                ts, is_left_side, key = tkey
+                tracker.min_time = ts
+                if left_open and right_open:
+                    break  # no more candidates on either side
+                if self._window_open(ts, is_left_side):
+                    if is_left_side:
+                        left_open = True
+                    else:
+                        right_open = True
+                    continue
+                for is_left_value, stored in values:
+                    if self.is_left:
+                        this_value, other_value = ((stored, None) if is_left_value
+                                                   else (None, stored))
+                    else:
+                        this_value, other_value = ((None, stored) if is_left_value
+                                                   else (stored, None))
+                    self.context.forward(Record(key, self.joiner(key, this_value, other_value),
+                                                ts, record.headers))
+                emitted.append(tkey)
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+        for tkey in emitted:
+            store.delete(tkey)
 
     def close(self) -> None:
         task_id = getattr(getattr(self, "context", None), "task_id", None)
@@ -488,7 +374,8 @@ class _SharedSupplier:
 
 def stream_stream_join_suppliers(*, joiner: Callable[[Any, Any], Any], left_outer: bool,
                                  right_outer: bool, before_ms: int, after_ms: int, grace_ms: int,
-                                 this_store: str, other_store: str, outer_store: str | None
+                                 this_store: str, other_store: str, outer_store: str | None,
+                                 serdes: JoinSerdes | None = None
                                  ) -> tuple[_SharedSupplier, _SharedSupplier]:
     """The suppliers of the this-side and other-side join processors."""
     tracker = TimeTrackerSupplier()
@@ -496,12 +383,12 @@ def stream_stream_join_suppliers(*, joiner: Callable[[Any, Any], Any], left_oute
                            join_before_ms=before_ms, join_after_ms=after_ms,
                            windows_before_ms=before_ms, windows_after_ms=after_ms,
                            grace_ms=grace_ms, other_store=other_store, outer_store=outer_store,
-                           tracker_supplier=tracker)
+                           tracker_supplier=tracker, serdes=serdes)
     other = _SharedSupplier(is_left=False, joiner=_Reversed(joiner), outer=right_outer,
                             join_before_ms=after_ms, join_after_ms=before_ms,
                             windows_before_ms=before_ms, windows_after_ms=after_ms,
                             grace_ms=grace_ms, other_store=this_store, outer_store=outer_store,
-                            tracker_supplier=tracker)
+                            tracker_supplier=tracker, serdes=serdes)
     return this, other
 
 
