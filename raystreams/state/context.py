@@ -144,13 +144,19 @@ def config_value(config: Any, key: str, default: Any = None) -> Any:
     if config is None:
         return default
     getter = getattr(config, "get", None)
-    if getter is not None:
+    if getter is None:
+        return default
+    try:
+        value = getter(key, default)
+    except TypeError:
         try:
-            value = getter(key, default)
-        except TypeError:
             value = getter(key)
-        return default if value is None else value
-    return default
+        except Exception:
+            return default
+    except Exception:
+        # a StreamsConfig that does not know the key (e.g. an optional rocksdb.config.setter)
+        return default
+    return default if value is None else value
 
 
 def cache_max_bytes(config: Any) -> int:

@@ -29,6 +29,8 @@ class MeteredKeyValueStore(MeteredStore, Generic[K, V]):
     A ``None`` value (or a value the serde turns into ``None``) deletes the key.
     """
 
+    store_kind = "key_value"
+
     def get(self, key: K) -> V | None:
         if key is None:
             raise null_key()
@@ -108,3 +110,8 @@ class MeteredTimestampedKeyValueStore(MeteredKeyValueStore[K, ValueAndTimestamp[
     def __init__(self, inner: Any, key_serde: Any, value_serde: Any, **kwargs: Any) -> None:
         kwargs["timestamped"] = True
         super().__init__(inner, key_serde, value_serde, **kwargs)
+
+    def plain_view(self) -> Any:
+        """This store without timestamps (read and write), as Kafka's test driver hands it out."""
+        from raystreams.state.facades import KeyValueStoreFacade
+        return KeyValueStoreFacade(self)

@@ -42,6 +42,8 @@ def _sessions(it: Iterator[tuple[bytes, bytes]], kd: Callable[[str, Any], Any], 
 class MeteredSessionStore(MeteredStore, Generic[K, V]):
     """The typed face of a session store stack; implements ``SessionStore``."""
 
+    store_kind = "session"
+
     @property
     def retention_period(self) -> int:
         return self.inner.retention_period

@@ -63,6 +63,8 @@ class MeteredWindowStore(MeteredStore, Generic[K, V]):
         **kwargs: See ``MeteredStore``.
     """
 
+    store_kind = "window"
+
     def __init__(self, inner: Any, window_size: int, retain_duplicates: bool, key_serde: Any,
                  value_serde: Any, **kwargs: Any) -> None:
         super().__init__(inner, key_serde, value_serde, **kwargs)
@@ -168,3 +170,8 @@ class MeteredTimestampedWindowStore(MeteredWindowStore[K, Any]):
                  value_serde: Any, **kwargs: Any) -> None:
         kwargs["timestamped"] = True
         super().__init__(inner, window_size, retain_duplicates, key_serde, value_serde, **kwargs)
+
+    def plain_view(self) -> Any:
+        """This store without timestamps (read and write), as Kafka's test driver hands it out."""
+        from raystreams.state.facades import WindowStoreFacade
+        return WindowStoreFacade(self)

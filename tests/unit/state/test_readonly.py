@@ -89,3 +89,26 @@ def test_session_view(context, session_supplier):
     assert view.find_sessions("a", 0, 10).to_list() == [KeyValue(Windowed("a", SessionWindow(0, 5)), 3)]
     assert not hasattr(view, "remove")
     store.close()
+
+
+def test_plain_facades_of_timestamped_stores(context, kv_supplier, window_supplier):
+    kv = opened(Stores.timestamped_key_value_store_builder(kv_supplier(timestamped=True), Serdes.String(),
+                                                           Serdes.String()), context)
+    assert kv.store_kind == "key_value" and kv.timestamped
+    facade = kv.plain_view()
+    facade.put("a", "1")
+    assert kv.get("a") == ValueAndTimestamp("1", -1)  # Kafka's NO_TIMESTAMP
+    assert facade.get("a") == "1" and facade.put_if_absent("a", "2") == "1"
+    facade.put_all([("b", "2")])
+    assert facade.all().to_list() == [KeyValue("a", "1"), KeyValue("b", "2")]
+    assert facade.delete("a") == "1" and kv.get("a") is None
+    win = opened(Stores.timestamped_window_store_builder(window_supplier(size=10, timestamped=True),
+                                                         Serdes.String(), Serdes.String()), context)
+    assert win.store_kind == "window"
+    wf = win.plain_view()
+    wf.put("k", "v", 20)
+    assert win.fetch("k", 20) == ValueAndTimestamp("v", 20)
+    assert wf.fetch("k", 20) == "v" and wf.fetch("k", 0, 30).to_list() == [KeyValue(20, "v")]
+    assert wf.window_size == 10
+    kv.close()
+    win.close()
