@@ -439,3 +439,15 @@ def test_to_table_after_key_change_repartitions():
     text = str(builder.build().describe())
     assert "Sink: KSTREAM-SINK-0000000004 (topic: KSTREAM-TOTABLE-0000000002-repartition)" in text
     assert "Processor: KSTREAM-TOTABLE-0000000002 (stores: [])" in text
+
+
+@pytest.mark.parametrize("cache", sorted(CACHES))
+def test_cache_forwards_one_update_per_key_and_commit(cache):
+    builder = StreamsBuilder()
+    (builder.stream("in", Consumed.with_(S, S)).flat_map_values(str.split)
+     .group_by_key().count().to_stream().to("out", Produced.with_(S, L)))
+    with TopologyTestDriver(builder.build(), {"application.id": "c", **CACHES[cache]}) as driver:
+        pipe(driver, "in", [("k", "a b a", 1), ("j", "x", 2), ("k", "c", 3)])
+        expected = ([("k", 3, 1), ("j", 1, 2), ("k", 4, 3)] if cache == "cache" else
+                    [("k", 1, 1), ("k", 2, 1), ("k", 3, 1), ("j", 1, 2), ("k", 4, 3)])
+        assert read(driver, "out", S, L) == expected
