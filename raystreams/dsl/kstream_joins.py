@@ -120,8 +120,41 @@ class StreamStreamJoinGraphNode(GraphNode):
                     topology.connect_processor_and_state_stores(proc, builder.name)
                 else:
                     topology.add_state_store(builder, proc)
+                    register_join_changelog(topology, builder)
         topology.add_processor(self.name, PassThroughProcessor, self.this_name, self.other_name)
         topology.copartition(sorted(self.source_nodes))
+
+
+#: Kafka's ``windowstore.changelog.additional.retention.ms`` default (one day)
+ADDITIONAL_RETENTION_MS = 24 * 60 * 60 * 1000
+
+
+def register_join_changelog(topology: Topology, builder: Any) -> None:
+    """Record a join store's changelog topic (``<store>-changelog``) when it is logged.
+
+    Window stores retain duplicates, so their changelog is ``cleanup.policy=delete`` with
+    the window retention plus a day; the outer-join store's is compacted.
+    """
+    if not getattr(builder, "logging_enabled", False):
+        return
+    user = dict(getattr(builder, "log_config", None) or {})
+    retention = getattr(builder, "retention_period", None)
+    if retention is not None:
+        configs = {"cleanup.policy": "delete",
+                   "retention.ms": str(retention + ADDITIONAL_RETENTION_MS)}
+    else:
+        configs = {"cleanup.policy": "compact"}
+    configs.update(user)
+    topology.add_internal_topic(f"{builder.name}-changelog", "changelog", None, configs)
+
+
+class _WindowedNode(ProcessorGraphNode):
+    """A join's windowed processor: adds its side's window store and its changelog."""
+
+    def write(self, topology: Topology) -> None:
+        super().write(topology)
+        for builder in self.store_builders:
+            register_join_changelog(topology, builder)
 
 
 class StreamTableJoinGraphNode(ProcessorGraphNode):
@@ -273,11 +306,11 @@ class KStreamJoinsMixin:
             outer_builder = sj.outer_join_store_builder(outer_name + "-store", join_serdes,
                                                         logging, topic_config, in_memory)
 
-        this_windowed_node = ProcessorGraphNode(
+        this_windowed_node = _WindowedNode(
             this_windowed, _WindowSupplier(this_store))
         this_windowed_node.store_builders = [this_builder]
         builder.add_graph_node(join_this.graph_node, this_windowed_node)
-        other_windowed_node = ProcessorGraphNode(
+        other_windowed_node = _WindowedNode(
             other_windowed, _WindowSupplier(other_store))
         other_windowed_node.store_builders = [other_builder]
         builder.add_graph_node(join_other.graph_node, other_windowed_node)
