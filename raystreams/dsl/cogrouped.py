@@ -17,6 +17,7 @@ from raystreams.dsl.params import Materialized, Named
 from raystreams.errors import TopologyException
 from raystreams.processor import aggregate as ag
 from raystreams.processor.ktable import KTablePassThroughSupplier
+from raystreams.topology.topology import Topology
 
 if TYPE_CHECKING:
     from raystreams.dsl.builder import StreamsBuilder
@@ -30,6 +31,17 @@ def suffix_or_generate(builder: StreamsBuilder, name: str | None, suffix: str, p
     """Kafka's NamedInternal.suffixWithOrElseGet: the index is burnt either way."""
     generated = builder.new_processor_name(prefix)
     return name + suffix if name is not None else generated
+
+
+class _CogroupMergeNode(ProcessorGraphNode):
+    """The merge processor; also records that the cogrouped streams must be co-partitioned."""
+
+    copartition_sources: list[str] = []
+
+    def write(self, topology: Topology) -> None:
+        super().write(topology)
+        if len(self.copartition_sources) > 1:
+            topology.copartition(self.copartition_sources)
 
 
 class CogroupedKStream:
@@ -122,8 +134,14 @@ class CogroupedKStream:
             self.builder.add_graph_node(parent, node)
         merge_name = suffix_or_generate(self.builder, named, "-cogroup-merge", MERGE_NAME)
         pass_through = KTablePassThroughSupplier(suppliers, store_builder.name)
-        merge = ProcessorGraphNode(merge_name, pass_through)
+        merge = _CogroupMergeNode(merge_name, pass_through)
         merge.merge_node = True
+        # Kafka's ensureCopartitionWith: the grouped streams' own source nodes (even when a
+        # stream was repartitioned on the way)
+        sources: set[str] = set()
+        for grouped, _ in self.group_patterns:
+            sources |= grouped.source_nodes
+        merge.copartition_sources = sorted(sources)
         self.builder.add_graph_node(processors, merge)
         return KTable(merge_name, key_serde, value_serde, {merge_name}, queryable_store_name,
                       pass_through, merge, self.builder)

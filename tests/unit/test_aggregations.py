@@ -451,3 +451,12 @@ def test_cache_forwards_one_update_per_key_and_commit(cache):
         expected = ([("k", 3, 1), ("j", 1, 2), ("k", 4, 3)] if cache == "cache" else
                     [("k", 1, 1), ("k", 2, 1), ("k", 3, 1), ("j", 1, 2), ("k", 4, 3)])
         assert read(driver, "out", S, L) == expected
+
+
+def test_cogroup_requires_its_streams_to_be_copartitioned():
+    builder = StreamsBuilder()
+    a = builder.stream("a").group_by_key()
+    b = builder.stream("b").group_by_key()
+    a.cogroup(lambda k, v, agg: agg + v).cogroup(b, lambda k, v, agg: agg + v).aggregate(str)
+    assert builder.build().copartition_groups == [
+        ["KSTREAM-SOURCE-0000000000", "KSTREAM-SOURCE-0000000001"]]
