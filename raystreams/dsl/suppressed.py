@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from raystreams.dsl.graph import ProcessorGraphNode
+from raystreams.dsl.graph import ProcessorGraphNode, RootNode
 from raystreams.dsl.params import validate_name
 from raystreams.dsl.windows import duration_ms
 from raystreams.errors import TopologyException
@@ -191,8 +191,9 @@ def find_and_verify_window_grace(node: Any, chain: str = "") -> int:
     grace = getattr(node, "grace_period_ms", None)
     if grace is not None:
         return grace
-    new_chain = node.name if not chain else f"{node.name}->{chain}"
-    parents = [p for p in node.parents if getattr(p, "name", None) != "ROOT"]
+    name = "root" if isinstance(node, RootNode) else node.name  # Kafka's root is "root"
+    new_chain = name if not chain else f"{name}->{chain}"
+    parents = node.parents
     if not parents:
         raise TopologyException(
             f"Window close time is only defined for windowed computations. Got [{new_chain}].")
