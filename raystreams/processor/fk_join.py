@@ -17,16 +17,14 @@ A row of the left table joins the row of the right table whose key its
    current left value (stale), else forward ``joiner(left value, right value)``, or a
    tombstone (``None``) for an inner join without a right value (or a deleted left row).
 
-The value hash: Kafka uses murmur3 x64-128 of the serialized left value; raystreams uses
-BLAKE2b with a 16-byte digest of the same bytes. Both sides of a join run raystreams, so
-only stability matters (the hash never leaves the app's own internal topics). The wrapper
-layouts follow Kafka's field order but are not promised to be byte-identical.
+The value hash is Kafka's: murmur3 x64-128 (seed 104729) of the serialized left value. The
+wrapper layouts follow Kafka's field order but are not promised to be byte-identical (the
+wrappers never leave the app's own internal topics).
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import logging
 import struct
 from collections.abc import Callable
@@ -52,11 +50,72 @@ class Instruction(enum.IntEnum):
     PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE = 3
 
 
+_M64 = (1 << 64) - 1
+_C1 = 0x87C37B91114253D5
+_C2 = 0x4CF5AD432745937F
+MURMUR3_SEED = 104729  # Kafka's Murmur3.DEFAULT_SEED
+
+
+def _rotl(x: int, r: int) -> int:
+    return ((x << r) | (x >> (64 - r))) & _M64
+
+
+def _fmix64(h: int) -> int:
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & _M64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _M64
+    h ^= h >> 33
+    return h
+
+
+def _signed(x: int) -> int:
+    return x - (1 << 64) if x >= 1 << 63 else x
+
+
+def murmur3_hash128(data: bytes, seed: int = MURMUR3_SEED) -> tuple[int, int]:
+    """Kafka's ``Murmur3.hash128`` (x64, 128 bit): two signed 64-bit ints, as Java returns them."""
+    h1 = h2 = seed & _M64
+    length = len(data)
+    nblocks = length >> 4
+    for i in range(nblocks):
+        k1, k2 = struct.unpack_from("<QQ", data, i << 4)
+        k1 = (_rotl((k1 * _C1) & _M64, 31) * _C2) & _M64
+        h1 ^= k1
+        h1 = (_rotl(h1, 27) + h2) & _M64
+        h1 = (h1 * 5 + 0x52DCE729) & _M64
+        k2 = (_rotl((k2 * _C2) & _M64, 33) * _C1) & _M64
+        h2 ^= k2
+        h2 = (_rotl(h2, 31) + h1) & _M64
+        h2 = (h2 * 5 + 0x38495AB5) & _M64
+    tail = data[nblocks << 4:]
+    k1 = k2 = 0
+    n = len(tail)
+    if n > 8:
+        k2 = int.from_bytes(tail[8:], "little")
+        k2 = (_rotl((k2 * _C2) & _M64, 33) * _C1) & _M64
+        h2 ^= k2
+    if n > 0:
+        k1 = int.from_bytes(tail[:8], "little")
+        k1 = (_rotl((k1 * _C1) & _M64, 31) * _C2) & _M64
+        h1 ^= k1
+    h1 ^= length
+    h2 ^= length
+    h1 = (h1 + h2) & _M64
+    h2 = (h2 + h1) & _M64
+    h1 = _fmix64(h1)
+    h2 = _fmix64(h2)
+    h1 = (h1 + h2) & _M64
+    h2 = (h2 + h1) & _M64
+    return _signed(h1), _signed(h2)
+
+
 def value_hash(data: bytes | None) -> bytes | None:
-    """The 128-bit hash of a serialized left value (BLAKE2b-128; Kafka uses murmur3-128)."""
+    """Kafka's value hash of a serialized left value: murmur3-128, as 16 big-endian bytes."""
     if data is None:
         return None
-    return hashlib.blake2b(data, digest_size=16).digest()
+    h1, h2 = murmur3_hash128(data)
+    return struct.pack(">qq", h1, h2)
 
 
 class FkSerdes:

@@ -226,3 +226,26 @@ def test_argument_checks():
         orders.join(products, product_of, "not a joiner")
     with pytest.raises(TopologyException):
         orders.join(builder.stream("s"), product_of, joiner)
+
+
+# Kafka's Murmur3Test.testMurmur3_128 vectors (seed 123)
+MURMUR3_128 = {
+    b"21": (5857341059704281894, -5288187638297930763),
+    b"foobar": (-351361463397418609, 8959716011862540668),
+    b"a-little-bit-long-string": (8836256500583638442, -198172363548498523),
+    b"a-little-bit-longer-string": (1838346159335108511, 8794688210320490705),
+    b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": (-4024021876037397259,
+                                                          -1482317706335141238),
+    b"abc": (1489494923063836066, -5440978547625122829),
+}
+
+
+@pytest.mark.parametrize("data", sorted(MURMUR3_128))
+def test_murmur3_hash128_matches_kafka(data):
+    assert fk.murmur3_hash128(data, 123) == MURMUR3_128[data]
+
+
+def test_value_hash_is_murmur3_with_kafka_seed():
+    import struct
+
+    assert fk.value_hash(b"abc") == struct.pack(">qq", *fk.murmur3_hash128(b"abc", 104729))
