@@ -460,3 +460,17 @@ def test_cogroup_requires_its_streams_to_be_copartitioned():
     a.cogroup(lambda k, v, agg: agg + v).cogroup(b, lambda k, v, agg: agg + v).aggregate(str)
     assert builder.build().copartition_groups == [
         ["KSTREAM-SOURCE-0000000000", "KSTREAM-SOURCE-0000000001"]]
+
+
+def test_built_topology_survives_pickling(config):
+    import cloudpickle
+
+    builder = StreamsBuilder()
+    (builder.table("users", Consumed.with_(S, S))
+     .filter(lambda k, v: v != "skip")
+     .group_by(lambda user, region: (region, user))
+     .count().to_stream().to("out", Produced.with_(S, L)))
+    topology = cloudpickle.loads(cloudpickle.dumps(builder.build()))
+    with TopologyTestDriver(topology, config) as driver:
+        pipe(driver, "users", [("alice", "asia", 1), ("bob", "asia", 2), ("alice", "skip", 3)])
+        assert read(driver, "out", S, L) == [("asia", 1, 1), ("asia", 2, 2), ("asia", 1, 3)]
