@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from raystreams.dsl.graph import ProcessorGraphNode, RootNode
+from raystreams.dsl.graph import RootNode
 from raystreams.dsl.params import validate_name
 from raystreams.dsl.windows import duration_ms
 from raystreams.errors import TopologyException
@@ -202,7 +202,7 @@ def find_and_verify_window_grace(node: Any, chain: str = "") -> int:
 
 def suppress(ktable: Any, suppressed: Suppressed) -> Any:
     """``KTable.suppress(suppressed)``: a KTable whose updates are held back as configured."""
-    from raystreams.dsl.ktable import KTable
+    from raystreams.dsl.ktable import KTable, StoreProcessorGraphNode
 
     if not isinstance(suppressed, Suppressed):
         raise TopologyException(f"suppress() takes a Suppressed, got {suppressed!r}")
@@ -226,7 +226,7 @@ def suppress(ktable: Any, suppressed: Suppressed) -> Any:
     supplier = KTableSuppressProcessorSupplier(
         store_name, suppress_ms, time_definition, config.max_records_limit,
         config.max_bytes_limit, config.strict, suppressed.final_results, ktable)
-    node = ProcessorGraphNode(name, supplier)
+    node = StoreProcessorGraphNode(name, supplier)  # also declares the buffer's changelog
     node.store_builders.append(store_builder)
     builder.add_graph_node(ktable.graph_node, node)
     return KTable(name, ktable.key_serde, ktable.value_serde, {ktable.name}, None, supplier, node,

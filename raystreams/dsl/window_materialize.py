@@ -48,9 +48,35 @@ def _retention(materialized: Any, minimum: int) -> int:
     return duration_ms(retention, "retention")
 
 
-def _finish(store_builder: Any, materialized: Any, caching: bool) -> Any:
+ADDITIONAL_RETENTION_CONFIG = "windowstore.changelog.additional.retention.ms"
+DEFAULT_ADDITIONAL_RETENTION_MS = 86_400_000
+
+
+def _additional_retention(builder: Any) -> int:
+    config = getattr(builder, "config", None)
+    if config is not None:
+        try:
+            value = config.get(ADDITIONAL_RETENTION_CONFIG)
+        except Exception:  # noqa: BLE001 - a config that cannot answer: the default
+            value = None
+        if value is not None:
+            return duration_ms(value, ADDITIONAL_RETENTION_CONFIG)
+    return DEFAULT_ADDITIONAL_RETENTION_MS
+
+
+def _changelog_config(materialized: Any, retention: int, builder: Any) -> dict[str, str]:
+    """Kafka's WindowedChangelogTopicConfig: compact+delete, retention plus the additional
+    retention (``windowstore.changelog.additional.retention.ms``), unless the user set them."""
+    configs = {"cleanup.policy": "compact,delete",
+               "retention.ms": str(retention + _additional_retention(builder))}
+    configs.update(materialized.topic_config)
+    return configs
+
+
+def _finish(store_builder: Any, materialized: Any, caching: bool, retention: int,
+            builder: Any) -> Any:
     if materialized.logging_enabled:
-        store_builder.with_logging_enabled(dict(materialized.topic_config))
+        store_builder.with_logging_enabled(_changelog_config(materialized, retention, builder))
     else:
         store_builder.with_logging_disabled()
     if caching:
@@ -90,7 +116,8 @@ def window_store_builder(materialized: Any, windows: Any, emit_strategy: Any,
         else:
             supplier = Stores.persistent_timestamped_window_store(name, retention, size, False)
     store_builder = Stores.timestamped_window_store_builder(supplier, key_serde, value_serde)
-    return _finish(store_builder, materialized, materialized.caching_enabled)
+    return _finish(store_builder, materialized, materialized.caching_enabled, retention,
+                   builder)
 
 
 def _time_ordered_supplier(stores: Any, name: str, retention: int, size: int) -> Any:
@@ -149,7 +176,7 @@ def sliding_window_store_builder(materialized: Any, windows: SlidingWindows, emi
             supplier = Stores.persistent_timestamped_window_store(name, retention, diff, False)
     store_builder = Stores.timestamped_window_store_builder(supplier, key_serde, value_serde)
     caching = materialized.caching_enabled and not _is_emit_final(emit_strategy)
-    return _finish(store_builder, materialized, caching)
+    return _finish(store_builder, materialized, caching, retention, builder)
 
 
 def session_store_builder(materialized: Any, windows: SessionWindows, emit_strategy: Any,
@@ -179,4 +206,4 @@ def session_store_builder(materialized: Any, windows: SessionWindows, emit_strat
             supplier = Stores.persistent_session_store(name, retention)
     store_builder = Stores.session_store_builder(supplier, key_serde, value_serde)
     caching = materialized.caching_enabled and not _is_emit_final(emit_strategy)
-    return _finish(store_builder, materialized, caching)
+    return _finish(store_builder, materialized, caching, retention, builder)

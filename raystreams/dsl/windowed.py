@@ -40,7 +40,9 @@ from raystreams.processor.window_aggregate import (
 from raystreams.serde import Serdes, SessionWindowedSerde, TimeWindowedSerde
 
 __all__ = [
+    "SessionWindowedCogroupedKStream",
     "SessionWindowedKStream",
+    "TimeWindowedCogroupedKStream",
     "TimeWindowedKStream",
     "cogrouped_windowed_by",
     "windowed_by",
@@ -67,11 +69,6 @@ def windowed_by(grouped: Any, windows: Any) -> TimeWindowedKStream | SessionWind
 
 def cogrouped_windowed_by(cogrouped: Any, windows: Any) -> Any:
     """``CogroupedKStream.windowed_by``: windowed cogrouped aggregation."""
-    from raystreams.dsl.windowed_cogroup import (
-        SessionWindowedCogroupedKStream,
-        TimeWindowedCogroupedKStream,
-    )
-
     if isinstance(windows, TimeWindows | SlidingWindows):
         return TimeWindowedCogroupedKStream(cogrouped, windows)
     if isinstance(windows, SessionWindows):
@@ -334,3 +331,98 @@ class SessionWindowedKStream(_WindowedStreamBase):
         if m.key_serde is None:
             m.key_serde = self.key_serde
         return self._finish(AGGREGATE_NAME, name, m, queryable, initializer, aggregator, merger)
+
+
+# ----------------------------------------------------------------------------- cogrouped
+class _GraceNodeFactory:
+    """Makes each cogroup aggregate's graph node: owns the shared store, carries the grace."""
+
+    def __init__(self, store_builder: Any, grace_ms: int) -> None:
+        self.store_builder = store_builder
+        self.grace_ms = grace_ms
+
+    def __call__(self, name: str, supplier: Any) -> Any:
+        from raystreams.dsl.ktable import StoreProcessorGraphNode
+
+        node = StoreProcessorGraphNode(name, supplier)
+        node.store_builders.append(self.store_builder)
+        node.grace_period_ms = self.grace_ms
+        return node
+
+
+class _SupplierFactory:
+    __slots__ = ("cls", "args", "extra")
+
+    def __init__(self, cls: Any, *args: Any, extra: tuple[Any, ...] = ()) -> None:
+        self.cls = cls
+        self.args = args
+        self.extra = extra
+
+    def __call__(self, aggregator: Any) -> Any:
+        return self.cls(*self.args, aggregator, *self.extra)
+
+
+class _CogroupedWindowedBase:
+    def __init__(self, cogrouped: Any, windows: Any) -> None:
+        self.cogrouped = cogrouped
+        self.windows = windows
+        self.builder = cogrouped.builder
+
+    def _resolve(self, args: tuple[Any, ...], named: Any, materialized: Any
+                 ) -> tuple[str | None, Materialized, str | None]:
+        name, materialized = _options(args, named, materialized, "aggregate")
+        m, queryable = _resolve(materialized, self.builder, COGROUP_AGGREGATE_NAME)
+        return name, m, queryable
+
+
+class TimeWindowedCogroupedKStream(_CogroupedWindowedBase):
+    """Cogrouped streams over time or sliding windows (Kafka's ``TimeWindowedCogroupedKStream``)."""
+
+    def aggregate(self, initializer: Callable[[], Any], *args: Any,
+                  named: Named | str | None = None,
+                  materialized: Materialized | None = None) -> Any:
+        """Fold every cogrouped stream into one windowed aggregate, from ``initializer()``."""
+        _check_fn(initializer, "aggregate()'s initializer")
+        name, m, queryable = self._resolve(args, named, materialized)
+        update = EmitStrategy.on_window_update()
+        w = self.windows
+        if isinstance(w, SlidingWindows):
+            store_builder = sliding_window_store_builder(m, w, update, m.key_serde,
+                                                         m.value_serde, self.builder)
+            make = _SupplierFactory(KStreamSlidingWindowAggregate, m.store_name, w, update,
+                                    initializer)
+            size = w.time_difference_ms
+        else:
+            store_builder = window_store_builder(m, w, update, m.key_serde, m.value_serde,
+                                                 self.builder)
+            make = _SupplierFactory(KStreamWindowAggregate, m.store_name, w, update, initializer)
+            size = w.size_ms
+        key_serde = None if m.key_serde is None else TimeWindowedSerde(m.key_serde, size)
+        return self.cogrouped.build(make, store_builder, name, queryable, key_serde,
+                                    m.value_serde,
+                                    node_factory=_GraceNodeFactory(store_builder, w.grace_ms))
+
+
+class SessionWindowedCogroupedKStream(_CogroupedWindowedBase):
+    """Cogrouped streams over session windows (Kafka's ``SessionWindowedCogroupedKStream``)."""
+
+    def aggregate(self, initializer: Callable[[], Any],
+                  session_merger: Callable[[Any, Any, Any], Any], *args: Any,
+                  named: Named | str | None = None,
+                  materialized: Materialized | None = None) -> Any:
+        """Fold every cogrouped stream into one session aggregate; merged sessions use
+        ``session_merger(key, agg1, agg2)``."""
+        _check_fn(initializer, "aggregate()'s initializer")
+        _check_fn(session_merger, "aggregate()'s session merger")
+        name, m, queryable = self._resolve(args, named, materialized)
+        update = EmitStrategy.on_window_update()
+        w = self.windows
+        store_builder = session_store_builder(m, w, update, m.key_serde, m.value_serde,
+                                              self.builder)
+        make = _SupplierFactory(KStreamSessionWindowAggregate, m.store_name, w, update,
+                                initializer, extra=(session_merger,))
+        key_serde = None if m.key_serde is None else SessionWindowedSerde(m.key_serde)
+        return self.cogrouped.build(make, store_builder, name, queryable, key_serde,
+                                    m.value_serde,
+                                    node_factory=_GraceNodeFactory(store_builder,
+                                                                   w.grace_ms + w.gap_ms))

@@ -571,3 +571,83 @@ def test_window_types_in_keys():
      .to_stream().foreach(lambda k, v: seen.append(k)))
     _run(b, [("a", "x", 1)], out_topic="none")
     assert seen == [Windowed("a", SessionWindow(1, 1))]
+
+
+# ----------------------------------------------------------------------------- cogrouped
+def _cogrouped(builder):
+    g1 = builder.stream("topic", Consumed.with_(S, S)).group_by_key(Grouped.with_(S, S))
+    g2 = builder.stream("topic2", Consumed.with_(S, S)).group_by_key(Grouped.with_(S, S))
+    return (g1.cogroup(lambda k, v, agg: f"{agg}+{v}")
+            .cogroup(g2, lambda k, v, agg: f"{agg}-{v}"))
+
+
+def test_cogrouped_time_windows_mix_aggregators(store_type, cache):
+    # TimeWindowedCogroupedKStreamImplTest.timeWindowMixAggregatorsTest
+    b = StreamsBuilder()
+    _render(_cogrouped(b).windowed_by(TimeWindows.of_size_with_no_grace(500))
+            .aggregate(lambda: "0", Materialized.with_(S, S).with_store_type(store_type)))
+    driver = TopologyTestDriver(b.build(), {"application.id": "win", **cache})
+    _DRIVERS.append(driver)
+    t1 = driver.create_input_topic("topic", S, S)
+    t2 = driver.create_input_topic("topic2", S, S)
+    for key, ts in (("k1", 0), ("k2", 0), ("k2", 1), ("k1", 2)):
+        t1.pipe_input(key, "A", ts)
+    for key, ts in (("k1", 3), ("k2", 3), ("k2", 4), ("k1", 4)):
+        t2.pipe_input(key, "B", ts)
+    out = driver.create_output_topic("output", S, S)
+    assert [(r.key, r.value, r.timestamp) for r in out.read_records_to_list()] == [
+        ("k1@0/500", "0+A", 0), ("k2@0/500", "0+A", 0), ("k2@0/500", "0+A+A", 1),
+        ("k1@0/500", "0+A+A", 2), ("k1@0/500", "0+A+A-B", 3), ("k2@0/500", "0+A+A-B", 3),
+        ("k2@0/500", "0+A+A-B-B", 4), ("k1@0/500", "0+A+A-B-B", 4)]
+
+
+def test_cogrouped_windowed_named_describe():
+    # TimeWindowedCogroupedKStreamImplTest.namedParamShouldSetName
+    b = StreamsBuilder()
+    (b.stream("topic", Consumed.with_(S, S)).group_by_key(Grouped.with_(S, S))
+     .cogroup(lambda k, v, agg: agg + v)
+     .windowed_by(TimeWindows.of_size_with_no_grace(500))
+     .aggregate(lambda: "0", "foo"))
+    assert str(b.build().describe()) == (
+        "Topologies:\n"
+        "   Sub-topology: 0\n"
+        "    Source: KSTREAM-SOURCE-0000000000 (topics: [topic])\n"
+        "      --> foo-cogroup-agg-0\n"
+        "    Processor: foo-cogroup-agg-0 (stores: [COGROUPKSTREAM-AGGREGATE-STATE-STORE-0000000001])\n"
+        "      --> foo-cogroup-merge\n"
+        "      <-- KSTREAM-SOURCE-0000000000\n"
+        "    Processor: foo-cogroup-merge (stores: [])\n"
+        "      --> none\n"
+        "      <-- foo-cogroup-agg-0\n\n")
+
+
+def test_cogrouped_sliding_and_session_windows(store_type):
+    b = StreamsBuilder()
+    _render(_cogrouped(b).windowed_by(SlidingWindows.of_time_difference_with_no_grace(10))
+            .aggregate(lambda: "0", Materialized.as_("sl").with_store_type(store_type)))
+    b2 = StreamsBuilder()
+    _render(_cogrouped(b2).windowed_by(SessionWindows.of_inactivity_gap_with_no_grace(10))
+            .aggregate(lambda: "0", lambda k, a1, a2: a1 + "|" + a2,
+                       Materialized.as_("se").with_store_type(store_type)))
+    out, _ = _run(b, [("k", "A", 5)], CACHES["nocache"])
+    assert out == [("k@0/10", "0+A", 5)]
+    out, _ = _run(b2, [("k", "A", 5), ("k", "B", 7)], CACHES["nocache"])
+    assert out == [("k@5/5", "0+A", 5), ("k@5/5", None, 5), ("k@5/7", "0|0+A+B", 7)]
+
+
+def test_suppress_finds_the_grace_of_a_cogrouped_windowed_aggregation():
+    from raystreams.dsl.suppressed import BufferConfig, Suppressed
+
+    b = StreamsBuilder()
+    table = (_cogrouped(b).windowed_by(TimeWindows.of_size_and_grace(10, 5))
+             .aggregate(lambda: "0", Materialized.with_(S, S)))
+    _render(table.suppress(Suppressed.until_window_closes(BufferConfig.unbounded())))
+    driver = TopologyTestDriver(b.build(), {"application.id": "win"})
+    _DRIVERS.append(driver)
+    t1 = driver.create_input_topic("topic", S, S)
+    t1.pipe_input("k", "A", 1)
+    t1.pipe_input("k", "A", 14)
+    out = driver.create_output_topic("output", S, S)
+    assert out.read_records_to_list() == []
+    t1.pipe_input("k", "A", 15)
+    assert [(r.key, r.value) for r in out.read_records_to_list()] == [("k@0/10", "0+A")]
