@@ -77,14 +77,14 @@ class NamedCache:
     def put(self, key: bytes, value: bytes | None, context: RecordContext | None) -> None:
         """A write: a dirty entry, to be flushed with ``context``. ``None`` is a delete."""
         owner = self._owner
-        if context is owner._last_ctx:
-            csize = owner._last_ctx_size
-        else:
-            csize = owner._last_ctx_size = _context_size(context)
+        if context is not owner._last_ctx:
+            # the stores of a task write many entries per record: size its context once
+            owner._last_ctx_size = _context_size(context) + ENTRY_OVERHEAD
             owner._last_ctx = context
-        size = len(key) + (len(value) if value is not None else 0) + ENTRY_OVERHEAD + csize
+        size = len(key) + (len(value) if value is not None else 0) + owner._last_ctx_size
         entries = self.entries
         old = entries.get(key)
+        entries[key] = (value, context, size)
         if old is None:
             if self._index is not None:
                 self._index.add(key)
@@ -92,7 +92,6 @@ class NamedCache:
         else:
             entries.move_to_end(key)
             delta = size - old[2]
-        entries[key] = (value, context, size)
         dirty = self.dirty
         dirty.pop(key, None)  # re-insert: flush order is the order of the last writes
         dirty[key] = None
@@ -232,7 +231,7 @@ class TaskCache:
         self.flushes = 0
         self._caches: dict[str, NamedCache] = {}
         self._last_ctx: Any = object()
-        self._last_ctx_size = 0
+        self._last_ctx_size = ENTRY_OVERHEAD
 
     @classmethod
     def from_config(cls, config: Any) -> TaskCache:
