@@ -51,6 +51,19 @@ def _named_and_materialized(named: Any, materialized: Any) -> tuple[str | None, 
     return _named(named), _materialized(materialized)
 
 
+def add_child_once(builder: StreamsBuilder, parent: GraphNode, child: GraphNode) -> None:
+    """``builder.add_graph_node`` for a node that may already be the parent's child.
+
+    Kafka keeps a node's children in a set, so re-adding a shared repartition node only
+    moves its build priority on; a second edge here would run every record twice.
+    """
+    if child in parent.children:
+        child.build_priority = builder._priority
+        builder._priority += 1
+    else:
+        builder.add_graph_node(parent, child)
+
+
 class KGroupedStream:
     """A stream grouped by key, ready for ``count``/``reduce``/``aggregate``/``windowed_by``."""
 
@@ -82,7 +95,7 @@ class KGroupedStream:
         node = KStream._repartition_node(self, prefix, self.key_serde, self.value_serde)  # type: ignore[arg-type]
         if self._repartition_node is None or self.grouped.name is None:
             self._repartition_node = node
-        self.builder.add_graph_node(self.graph_node, self._repartition_node)
+        add_child_once(self.builder, self.graph_node, self._repartition_node)
         return self._repartition_node, self._repartition_node.output_name()
 
     def build_aggregate(self, function_name: str, store_builder: Any, processor_supplier: Any,
@@ -235,7 +248,7 @@ class KGroupedTable:
             self._repartition_node = TableRepartitionGraphNode(
                 source, topic=topic, sink_name=sink, source_name=source,
                 key_serde=self.key_serde, change_serde=self.change_serde)
-        self.builder.add_graph_node(self.graph_node, self._repartition_node)
+        add_child_once(self.builder, self.graph_node, self._repartition_node)
         node = StoreProcessorGraphNode(func, supplier)
         node.store_builders.append(kv_store_builder(mi))
         self.builder.add_graph_node(self._repartition_node, node)

@@ -474,3 +474,22 @@ def test_built_topology_survives_pickling(config):
     with TopologyTestDriver(topology, config) as driver:
         pipe(driver, "users", [("alice", "asia", 1), ("bob", "asia", 2), ("alice", "skip", 3)])
         assert read(driver, "out", S, L) == [("asia", 1, 1), ("asia", 2, 2), ("asia", 1, 3)]
+
+
+@pytest.mark.parametrize("kind", ["stream", "table"])
+def test_two_aggregations_share_a_named_repartition_topic(kind, config):
+    builder = StreamsBuilder()
+    if kind == "stream":
+        grouped = builder.stream("s", Consumed.with_(S, S)).group_by(lambda k, v: v,
+                                                                     Grouped.as_("grp"))
+    else:
+        grouped = builder.table("s", Consumed.with_(S, S)).group_by(lambda k, v: (v, k),
+                                                                    Grouped.as_("grp"))
+    grouped.count(materialized=Materialized.as_("c1")).to_stream().to("o1", Produced.with_(S, L))
+    grouped.count(materialized=Materialized.as_("c2")).to_stream().to("o2", Produced.with_(S, L))
+    topology = builder.build()
+    assert [t for t in topology.internal_topics if t.endswith("-repartition")] == ["grp-repartition"]
+    with TopologyTestDriver(topology, config) as driver:
+        pipe(driver, "s", [("k", "v", 1), ("j", "v", 2)])
+        assert read(driver, "o1", S, L) == [("v", 1, 1), ("v", 2, 2)]
+        assert read(driver, "o2", S, L) == [("v", 1, 1), ("v", 2, 2)]
