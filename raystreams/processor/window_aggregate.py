@@ -25,8 +25,9 @@ from collections.abc import Callable
 from typing import Any
 
 from raystreams.errors import InvalidStateStoreException, StreamsException
-from raystreams.processor.api import Processor, Record, _record
+from raystreams.processor.api import Headers, Processor, Record, _record
 from raystreams.processor.change import Change
+from raystreams.processor.ktable import TupleForwarder
 from raystreams.state.types import ValueAndTimestamp
 from raystreams.windowed import SessionWindow, TimeWindow, Windowed
 
@@ -35,8 +36,8 @@ __all__ = [
     "KStreamSessionWindowAggregate",
     "KStreamSlidingWindowAggregate",
     "KStreamWindowAggregate",
+    "SessionTupleForwarder",
     "SessionValueGetterSupplier",
-    "TimestampedForwarder",
     "WindowValueGetterSupplier",
 ]
 
@@ -100,59 +101,36 @@ def _get_store(context: Any, name: str, kind: str) -> Any:
 
 
 # ----------------------------------------------------------------------------- forwarding
-class _FlushListener:
-    """Forwards a flushed cache entry as ``Change`` from the aggregate's node.
+# Time windows forward through processor.ktable's TupleForwarder (Kafka's
+# TimestampedTupleForwarder + TimestampedCacheFlushListener): the window store holds
+# ValueAndTimestamp values. Session stores hold plain aggregates and their results carry the
+# session end as timestamp (Kafka's SessionCacheFlushListener), hence the session variant.
+class _SessionFlushListener:
+    """Forwards a flushed session-store entry as ``Change`` from the aggregate's node."""
 
-    Kafka's ``TimestampedCacheFlushListener`` (window stores: timestamp of the new
-    ``ValueAndTimestamp``, else the entry's record time) and ``SessionCacheFlushListener``
-    (session stores: the session's end).
-    """
+    __slots__ = ("context", "node")
 
-    __slots__ = ("context", "node", "session")
-
-    def __init__(self, context: Any, node: Any, session: bool) -> None:
+    def __init__(self, context: Any, node: Any) -> None:
         self.context = context
         self.node = node
-        self.session = session
 
     def __call__(self, key: Any, new_value: Any, old_value: Any, rc: Any) -> None:
-        headers = rc.headers if rc is not None else None
-        if self.session:
-            timestamp = key.window.end
-            new, old = new_value, old_value
-        else:
-            new = None if new_value is None else new_value.value
-            old = None if old_value is None else old_value.value
-            timestamp = new_value.timestamp if new_value is not None else rc.timestamp
-        record = Record(key, Change(new, old), timestamp, headers)
+        headers = rc.headers if rc is not None and rc.headers is not None else Headers()
+        record = _record(key, Change(new_value, old_value), key.window.end, headers)
         self.context.forward_from(self.node, rc, record)
 
 
-class TimestampedForwarder:
-    """Forwards a result directly, unless the store's cache will forward it on flush.
+class SessionTupleForwarder(TupleForwarder):
+    """``TupleForwarder`` for session stores (their flush listener stamps the session end)."""
 
-    Kafka's ``TimestampedTupleForwarder``. With ``store=None`` (emit-final) it always forwards.
-    """
-
-    __slots__ = ("context", "send_old_values", "caching")
-
-    def __init__(self, context: Any, store: Any, send_old_values: bool, *,
-                 session: bool = False) -> None:
+    def __init__(self, store: Any, context: Any, send_old_values: bool) -> None:
         self.context = context
         self.send_old_values = send_old_values
         self.caching = False
-        if store is not None and hasattr(store, "set_flush_listener"):
-            listener = _FlushListener(context, context.current_node, session)
-            self.caching = bool(store.set_flush_listener(listener, send_old_values))
-
-    def maybe_forward(self, record: Record) -> None:
-        if self.caching:
-            return
-        if self.send_old_values:
-            self.context.forward(record)
-        else:
-            change = record.value
-            self.context.forward(record.with_value(Change(change.new_value, None)))
+        set_listener = getattr(store, "set_flush_listener", None)
+        if set_listener is not None:
+            listener = _SessionFlushListener(context, context.current_node)
+            self.caching = bool(set_listener(listener, send_old_values))
 
 
 # ----------------------------------------------------------------------------- value getters
@@ -297,16 +275,16 @@ class _TimeWindowProcessorBase(Processor):
         self.emit_interval = DEFAULT_EMIT_INTERVAL_MS
         self.context: Any = None
         self.store: Any = None
-        self.forwarder: TimestampedForwarder | None = None
+        self.forwarder: TupleForwarder | None = None
 
     def init(self, context: Any) -> None:
         self.context = context
         self.store = _get_store(context, self.supplier.store_name, "Windowed-KTable")
-        if self.emit_final:
+        if self.emit_final:  # emit-final forwards itself, never through the cache
             self.emit_interval = _emit_interval(context)
-            self.forwarder = TimestampedForwarder(context, None, self.send_old_values)
+            self.forwarder = TupleForwarder(None, context, self.send_old_values)
         else:
-            self.forwarder = TimestampedForwarder(context, self.store, self.send_old_values)
+            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
 
     def _forward_update(self, record: Record, window: Any, old_agg: Any, new_agg: Any,
                         timestamp: int) -> None:
@@ -573,18 +551,16 @@ class _SessionWindowAggregateProcessor(Processor):
         self.emit_interval = DEFAULT_EMIT_INTERVAL_MS
         self.context: Any = None
         self.store: Any = None
-        self.forwarder: TimestampedForwarder | None = None
+        self.forwarder: TupleForwarder | None = None
 
     def init(self, context: Any) -> None:
         self.context = context
         self.store = _get_store(context, self.supplier.store_name, "Session-KTable")
         if self.emit_final:
             self.emit_interval = _emit_interval(context)
-            self.forwarder = TimestampedForwarder(context, None, self.send_old_values,
-                                                  session=True)
+            self.forwarder = SessionTupleForwarder(None, context, self.send_old_values)
         else:
-            self.forwarder = TimestampedForwarder(context, self.store, self.send_old_values,
-                                                  session=True)
+            self.forwarder = SessionTupleForwarder(self.store, context, self.send_old_values)
 
     def process(self, record: Record) -> None:
         key = record.key
@@ -628,9 +604,10 @@ class _SessionWindowAggregateProcessor(Processor):
     def _forward_update(self, key: Windowed, old_agg: Any, new_agg: Any) -> None:
         if self.emit_final:
             return
+        # Kafka builds a new Record here: no headers
         self.forwarder.maybe_forward(_record(
             key, Change(new_agg, old_agg if self.send_old_values else None), key.window.end,
-            self.context.headers))
+            Headers()))
 
     def _maybe_forward_final(self, record: Record, window_close_time: int) -> None:
         if not self.emit_final:
