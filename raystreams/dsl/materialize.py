@@ -79,7 +79,8 @@ class MaterializedInternal:
 
 def kv_store_builder(mi: MaterializedInternal) -> Any:
     """The builder of the timestamped key-value store ``mi`` describes (KeyValueStoreMaterializer)."""
-    builder = _state_package_builder(mi) if PREFER_STATE_PACKAGE else None
+    use_state = PREFER_STATE_PACKAGE or mi.store_supplier is not None  # a user's supplier wins
+    builder = _state_package_builder(mi) if use_state else None
     if builder is None:
         builder = LocalTimestampedKVBuilder(mi.store_name, mi.key_serde, mi.value_serde)
     if mi.logging_enabled:

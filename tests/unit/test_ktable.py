@@ -457,3 +457,17 @@ def test_local_store_restores_from_its_changelog():
     store.init(context, store)
     context.restore_callbacks["st"]([(b"a", b"x", 7), (b"b", b"y", 8), (b"a", None, 9)])
     assert [(kv.key, kv.value) for kv in store.all()] == [("b", ("y", 8))]
+
+
+def test_materialized_with_a_store_supplier_uses_it(config):
+    from raystreams import Stores
+
+    builder = StreamsBuilder()
+    table = builder.table("t", Consumed.with_(S, S),
+                          Materialized.as_(Stores.in_memory_key_value_store("mem")))
+    assert table.queryable_store_name == "mem"
+    table.to_stream().to("o", Produced.with_(S, S))
+    with TopologyTestDriver(builder.build(), config) as driver:
+        pipe(driver, "t", [("a", "1", 5), ("a", "2", 6)], S, S)
+        assert driver.create_output_topic("o", S, S).read_values_to_list() == ["1", "2"]
+        assert driver.get_timestamped_key_value_store("mem").get("a") == ("2", 6)
