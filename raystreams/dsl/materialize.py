@@ -6,13 +6,12 @@ burns an index) when a name provider is given. ``kv_store_builder`` turns it int
 of a timestamped key-value store (DSL stores are timestamped), with caching and logging as
 asked.
 
-With ``PREFER_STATE_PACKAGE`` set, the builder comes from ``raystreams.state.Stores``
-(``timestamped_key_value_store_builder`` over a persistent or in-memory supplier). It is off
-for now: the RocksDB stores cannot open under a StreamsConfig yet (``rocksdb.config.setter``
-is not a known key) and their timestamped stores have no ``plain_view`` for the driver's
-``get_key_value_store``. Meanwhile a small in-memory timestamped store defined here stands
-in: the same typed interface, a per-store record cache flushed on commit with a flush
-listener (Kafka's caching semantics as the DSL sees them), a changelog and a restore callback.
+The builder comes from ``raystreams.state.Stores`` (``timestamped_key_value_store_builder``
+over a persistent or in-memory supplier, or the user's supplier). With ``PREFER_STATE_PACKAGE``
+False, a small in-memory timestamped store defined here stands in (handy to test the DSL
+apart from the state package): the same typed interface, a per-store record cache flushed on
+commit with a flush listener (Kafka's caching semantics as the DSL sees them), a changelog in
+Kafka's layout and a restore callback.
 """
 
 from __future__ import annotations
@@ -26,8 +25,8 @@ from raystreams.state.types import KeyValue, KeyValueIterator, ValueAndTimestamp
 if TYPE_CHECKING:
     from raystreams.dsl.builder import StreamsBuilder
 
-PREFER_STATE_PACKAGE = False
-"""Use ``raystreams.state.Stores`` when it exists; False forces the local stand-in store."""
+PREFER_STATE_PACKAGE = True
+"""Build DSL stores with ``raystreams.state.Stores``; False uses the local stand-in store."""
 
 
 class MaterializedInternal:
