@@ -101,6 +101,7 @@ class StreamTask:
         self._processing_handler = resolve_handler(
             "processing.exception.handler", config_value(config, "processing.exception.handler"))
         self._dlq_topic = config_value(config, "errors.dead.letter.queue.topic.name")
+        self._eos = config_value(config, "processing.guarantee") == "exactly_once_v2"
         self._default_key_serde = config.default_key_serde()
         self._default_value_serde = config.default_value_serde()
         self._default_extractor = resolve_timestamp_extractor(
@@ -344,15 +345,26 @@ class StreamTask:
         return {tp: offset + 1 for tp, offset in self.consumed_offsets.items()}
 
     def post_commit(self, changelog_offsets: dict[tuple[str, int], int] | None = None) -> None:
-        """After offsets are committed: checkpoint changelog offsets and reset commit flags."""
+        """After offsets are committed: record changelog offsets, maybe checkpoint them.
+
+        Under at_least_once the local checkpoint is written once the changelogs moved 10,000
+        records past the last one (Kafka's rule); under exactly_once_v2 only a clean close
+        writes it, so a crash always leaves no checkpoint and the state is rebuilt.
+        """
         self.metrics.commits += 1
         self.commit_needed = False
         self.commit_requested = False
-        if self.state_manager is not None and changelog_offsets is not None:
-            self.state_manager.write_checkpoint(changelog_offsets)
+        sm = self.state_manager
+        if sm is None:
+            return
+        if self._eos:
+            if changelog_offsets:
+                sm.update_changelog_offsets(changelog_offsets)
+        else:
+            sm.maybe_checkpoint(changelog_offsets)
 
-    def close(self) -> None:
-        """Close processors, then stores."""
+    def close(self, clean: bool = True) -> None:
+        """Close processors, then stores; a clean close writes the local checkpoint."""
         for name in self.node_names:
             node = self.nodes[name]
             self.context.current_node = node
@@ -362,6 +374,11 @@ class StreamTask:
                 log.exception("[%s] error closing processor %s", self.task_id, name)
         self.context.current_node = None
         if self.state_manager is not None:
+            if clean and self._initialized:
+                try:
+                    self.state_manager.checkpoint()
+                except Exception:
+                    log.exception("[%s] could not write the checkpoint at close", self.task_id)
             self.state_manager.close()
         else:
             for store in self.stores.values():
