@@ -1,14 +1,20 @@
-"""KeyValue: a key and a value (Kafka Streams' KeyValue); a tuple, so ``k, v = kv`` works."""
+"""KeyValue: a key and a value (Kafka Streams' ``KeyValue``); a tuple, so ``k, v = kv`` works."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Generic, NamedTuple, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-class KeyValue(NamedTuple):
-    key: Any
-    value: Any
+class KeyValue(NamedTuple, Generic[K, V]):
+    """A key and its value, as yielded by store iterators (Kafka's ``KeyValue``)."""
 
-    @classmethod
-    def pair(cls, key: Any, value: Any) -> KeyValue:
-        return cls(key, value)
+    key: K
+    value: V
+
+    @staticmethod
+    def pair(key: K, value: V) -> KeyValue[K, V]:
+        """Kafka's ``KeyValue.pair``."""
+        return KeyValue(key, value)

@@ -9,22 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from raystreams.keyvalue import KeyValue
+
 K = TypeVar("K")
 V = TypeVar("V")
 
 __all__ = ["ChangelogRecord", "KeyValue", "KeyValueIterator", "ValueAndTimestamp"]
-
-
-class KeyValue(NamedTuple, Generic[K, V]):
-    """A key and its value, as yielded by store iterators (Kafka's ``KeyValue``)."""
-
-    key: K
-    value: V
-
-    @staticmethod
-    def pair(key: K, value: V) -> KeyValue[K, V]:
-        """Kafka's ``KeyValue.pair``."""
-        return KeyValue(key, value)
 
 
 class ValueAndTimestamp(NamedTuple, Generic[V]):
