@@ -71,6 +71,7 @@ def default_state_manager_factory() -> Callable[[StreamTask], Any] | None:
     try:
         from raystreams.state.manager import TaskStateManager
     except ImportError:
+        log.exception("the state package cannot be imported: tasks run without state managers")
         return None
     factory = getattr(TaskStateManager, "for_task", None)
     return factory if callable(factory) else None
@@ -389,6 +390,9 @@ class TaskRunner:
                                      commits=commits)
         snap["incarnation"] = self.incarnation
         snap["restored_from"] = dict(self.restored_from)
+        sm = self.task.state_manager if self.task is not None else None
+        snap["changelog_partitions"] = ([f"{t}-{p}" for t, p in sm.changelog_partitions()]
+                                        if sm is not None else None)
         if self.collector is not None:
             snap["production_errors"] = self.collector.records_dropped
         return snap
