@@ -1,0 +1,115 @@
+"""Restore on Kafka 4.4 and Ray: a restarted app resumes from its committed offsets and its
+local checkpoint; a changelog with transactions restores only committed data and finishes.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+from confluent_kafka import Producer
+from conftest import consume_all, create_topic, wait_for
+from test_runtime_failures import count_topology, final, output, produce, words
+
+from raystreams import Serdes, Stores, Topology
+
+pytestmark = pytest.mark.integration
+
+
+def test_restart_resumes_from_committed_offsets_and_local_checkpoint(
+        kafka_bootstrap, topic_factory, streams_factory, app_id, tmp_path):
+    source, sink = topic_factory(3, prefix="words"), topic_factory(3, prefix="counts")
+    config = {"application.id": app_id, "bootstrap.servers": kafka_bootstrap,
+              "commit.interval.ms": 300}
+    part1, part2 = words(240), words(120, 5)
+    first = streams_factory(count_topology(source, sink), config)
+    produce(kafka_bootstrap, source, part1)
+    wait_for(lambda: final(output(kafka_bootstrap, sink, "read_uncommitted"))
+             == dict(collections.Counter(part1)), 60, 0.3, "part 1 counted")
+    committed = {tid: t["committed_offsets"] for tid, t in first.metrics()["tasks"].items()}
+    assert first.close(30)  # clean: commit, checkpoint
+
+    # same state dir: the checkpoint covers the whole changelog, nothing is replayed
+    second = streams_factory(count_topology(source, sink), config)
+    second.wait_until_running(60)
+    tasks = second.metrics()["tasks"]
+    for tid, snap in tasks.items():
+        assert snap["records_to_restore"] == 0, (tid, snap["restored_from"])
+        assert snap["records_restored"] == 0
+        assert snap["committed_offsets"] == committed[tid]  # resumed where the first stopped
+    produce(kafka_bootstrap, source, part2)
+    everything = dict(collections.Counter(part1 + part2))
+    wait_for(lambda: final(output(kafka_bootstrap, sink, "read_uncommitted")) == everything,
+             60, 0.3, "all counted after the restart")
+    assert dict(second.store("counts").all()) == everything
+    second.close(30)
+
+    # a fresh state dir (another node, say): the whole changelog is restored
+    changelog = consume_all(kafka_bootstrap, f"{app_id}-counts-changelog", timeout=10)
+    third = streams_factory(count_topology(source, sink),
+                            {**config, "state.dir": str(tmp_path / "elsewhere")})
+    third.wait_until_running(60)
+    restored = sum(s["records_restored"] for s in third.metrics()["tasks"].values())
+    assert restored == len(changelog)
+    assert dict(third.store("counts").all()) == everything
+
+
+class PutProcessor:
+    """Writes every input record into the store ``kv``."""
+
+    def init(self, context) -> None:
+        self.store = context.get_state_store("kv")
+
+    def process(self, record) -> None:
+        self.store.put(record.key, record.value)
+
+    def close(self) -> None:
+        pass
+
+
+def kv_topology(source: str) -> Topology:
+    builder = Stores.key_value_store_builder(Stores.persistent_key_value_store("kv"),
+                                             Serdes.String(), Serdes.String())
+    return (Topology()
+            .add_source("source", source)
+            .add_processor("put", PutProcessor, "source")
+            .add_state_store(builder, "put"))
+
+
+def test_restore_reads_only_committed_data_and_finishes(kafka_bootstrap, topic_factory,
+                                                        admin_factory, streams_factory, app_id):
+    source = topic_factory(1, prefix="kv-input")
+    changelog = f"{app_id}-kv-changelog"
+    create_topic(admin_factory(kafka_bootstrap), changelog, 1,
+                 config={"cleanup.policy": "compact"})
+    writer = Producer({"bootstrap.servers": kafka_bootstrap,
+                       "transactional.id": f"{app_id}-writer"})
+    writer.init_transactions(30)
+
+    def txn(pairs: dict[str, str], commit: bool) -> None:
+        writer.begin_transaction()
+        for k, v in pairs.items():
+            writer.produce(changelog, key=k.encode(), value=v.encode(), partition=0)
+        writer.flush(30)
+        (writer.commit_transaction if commit else writer.abort_transaction)(30)
+
+    txn({"a": "1", "b": "1"}, commit=True)
+    txn({"a": "99", "c": "99"}, commit=False)  # aborted inside the changelog
+    txn({"b": "2"}, commit=True)  # the log ends with a commit marker
+    open_txn = Producer({"bootstrap.servers": kafka_bootstrap,
+                         "transactional.id": f"{app_id}-open"})
+    open_txn.init_transactions(30)
+    open_txn.begin_transaction()
+    open_txn.produce(changelog, key=b"d", value=b"open", partition=0)
+    open_txn.flush(30)  # an open transaction at the end: the LSO stays before it
+
+    streams = streams_factory(kv_topology(source), {"application.id": app_id,
+                                                    "bootstrap.servers": kafka_bootstrap})
+    streams.wait_until_running(60)  # restore finished, although markers follow the data
+    snap = streams.metrics()["tasks"]["0_0"]
+    assert snap["records_restored"] == 3  # a=1, b=1, b=2: nothing aborted, nothing open
+    store = streams.store("kv")
+    assert (store.get("a"), store.get("b"), store.get("c"), store.get("d")) == ("1", "2", None,
+                                                                                None)
+    assert dict(store.all()) == {"a": "1", "b": "2"}
+    open_txn.abort_transaction(30)
