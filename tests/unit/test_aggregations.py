@@ -493,3 +493,44 @@ def test_two_aggregations_share_a_named_repartition_topic(kind, config):
         pipe(driver, "s", [("k", "v", 1), ("j", "v", 2)])
         assert read(driver, "o1", S, L) == [("v", 1, 1), ("v", 2, 2)]
         assert read(driver, "o2", S, L) == [("v", 1, 1), ("v", 2, 2)]
+
+
+def test_grouped_table_reduce_with_default_serdes_keeps_the_latest_timestamp():
+    builder = StreamsBuilder()
+    reduced = (builder.table("input", Consumed.with_(S, Serdes.Double()),
+                             Materialized.as_("store").with_key_serde(S)
+                             .with_value_serde(Serdes.Double()))
+               .group_by(lambda k, v: (k, int(v)))
+               .reduce(lambda a, b: a + b, lambda a, b: a - b, materialized=Materialized.as_("reduced")))
+    assert reduced.queryable_store_name == "reduced"
+    config = {"application.id": "reduce", "default.value.serde": "Integer"}
+    with TopologyTestDriver(builder.build(), config) as driver:
+        t = driver.create_input_topic("input", S, Serdes.Double())
+        store = driver.get_timestamped_key_value_store("reduced")
+        t.pipe_input("A", 1.1, 10)
+        t.pipe_input("B", 2.2, 11)
+        assert (store.get("A"), store.get("B")) == (ValueAndTimestamp(1, 10), ValueAndTimestamp(2, 11))
+        t.pipe_input("A", 2.6, 30)
+        t.pipe_input("B", 1.3, 30)
+        t.pipe_input("A", 5.7, 50)
+        t.pipe_input("B", 6.2, 20)
+        assert (store.get("A"), store.get("B")) == (ValueAndTimestamp(5, 50), ValueAndTimestamp(6, 30))
+
+
+@pytest.mark.parametrize("op", ["count", "aggregate"])
+def test_grouped_table_count_and_aggregate_materialize(config, op):
+    builder = StreamsBuilder()
+    grouped = builder.table("input", Consumed.with_(S, S)).group_by(lambda k, v: (v, v),
+                                                                    Grouped.with_(S, S))
+    if op == "count":
+        grouped.count(materialized=Materialized.as_("res").with_key_serde(S).with_value_serde(L))
+        expected = {"1": ValueAndTimestamp(3, 50), "2": ValueAndTimestamp(2, 60)}
+    else:
+        grouped.aggregate(string_init, tostring_adder, tostring_remover,
+                          materialized=Materialized.as_("res").with_value_serde(S))
+        expected = {"1": ValueAndTimestamp("0+1+1+1", 50), "2": ValueAndTimestamp("0+2+2", 60)}
+    with TopologyTestDriver(builder.build(), config) as driver:
+        pipe(driver, "input", [("A", "1", 10), ("B", "1", 50), ("C", "1", 30), ("D", "2", 40),
+                               ("E", "2", 60)])
+        store = driver.get_timestamped_key_value_store("res")
+        assert {k: store.get(k) for k in expected} == expected
