@@ -283,7 +283,6 @@ class KTableFilterSupplier(_NoPickleParent):
     def __init__(self, parent: Any, predicate: Callable[[Any, Any], bool], filter_not: bool,
                  queryable_name: str | None, send_old_values: bool) -> None:
         self._parent = parent
-        self.parent_view = None
         self.predicate = predicate
         self.filter_not = filter_not
         self.queryable_name = queryable_name
