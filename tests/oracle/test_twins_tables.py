@@ -17,7 +17,8 @@ from .twin_runner import comparable, run_twin
 pytestmark = pytest.mark.oracle
 
 P = Step.pipe
-CACHES = {"nocache": {"statestore.cache.max.bytes": "0"}, "cache": {}}
+CACHES = {"nocache": {"statestore.cache.max.bytes": "0"}, "cache": {},
+          "optimized": {"topology.optimization": "all"}}
 
 CASES: dict[str, tuple[list[Step], list[str]]] = {
     "wordcount": ([
