@@ -254,23 +254,22 @@ class KafkaStreams:
         self._monitor.start()
 
     def _init_ray(self) -> None:
+        import os
+
         import ray
 
         self._ray = ray
         if ray.is_initialized():
             return
-        address = self.config.get("ray.address")
-        import os
-
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        address = self.config.get("ray.address") or os.environ.get("RAY_ADDRESS")
         if address:
-            ray.init(address=address, namespace=opts.namespace(self.config),
-                     log_to_driver=True)
+            ray.init(address=address, namespace=opts.namespace(self.config))
+            self._print(f"raystreams: joined the Ray cluster at {address}")
         else:
-            ctx = ray.init(namespace=opts.namespace(self.config), include_dashboard=False)
-            self._ray_started_here = True
-            self._print(f"raystreams: started a local Ray instance "
-                        f"({getattr(ctx, 'address_info', {}).get('address', 'local')})")
+            ray.init(namespace=opts.namespace(self.config), include_dashboard=False)
+            self._print("raystreams: started a local Ray instance (no ray.address / RAY_ADDRESS)")
+        self._ray_started_here = True
 
     def _watch(self) -> None:
         """Poll the supervisor: REBALANCING → RUNNING, ERROR, uncaught exception handler."""

@@ -1,0 +1,627 @@
+"""The ``raystreams`` command: run and describe apps, a local broker, topics, console I/O, a demo.
+
+Commands::
+
+    raystreams run APP.py [--bootstrap-servers HOST:PORT] [--config KEY=VALUE ...]
+    raystreams describe APP.py [--format text|dot|svg]
+    raystreams broker [--kafka] [--port N]
+    raystreams topics list | create TOPIC [--partitions N] [--config K=V] | describe TOPIC
+    raystreams produce TOPIC [--key-separator :]        (stdin lines, as kafka-console-producer)
+    raystreams consume TOPIC [--from-beginning] [--print-key] [--value-deserializer long] ...
+    raystreams demo [--duration SECONDS]
+
+**The app module convention.** ``APP.py`` is a Python file with a function ``app()`` that
+returns ``(topology, config)``: a ``Topology`` (``StreamsBuilder().build()``) and its config
+dict with Kafka Streams key names (at least ``application.id``)::
+
+    def app():
+        builder = StreamsBuilder()
+        builder.stream("in").map_values(str.upper).to("out")
+        return builder.build(), {"application.id": "upper"}
+
+``run`` loads the file (its functions travel to the Ray workers by value, so the file need not
+be importable there), overrides config keys given with ``--config``/``--bootstrap-servers``, and
+runs the app until Ctrl-C or SIGTERM, printing its state and progress.
+
+**Finding the broker.** ``bootstrap.servers`` (``--bootstrap-server[s]``) when given; else the
+broker a running ``raystreams broker`` recorded (``~/.cache/raystreams/broker.json``); else
+``run`` and ``demo`` start the embedded broker themselves (and record it, so ``produce``,
+``consume`` and ``topics`` in another terminal find it), creating the app's missing source and
+sink topics there. Ray: ``ray.address`` / ``$RAY_ADDRESS`` when set (e.g. under
+``ray job submit``), else a local Ray instance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import itertools
+import logging
+import os
+import random
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("raystreams.cli")
+
+DESERIALIZERS = ("string", "long", "integer", "double", "bytes")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit code 2."""
+
+
+def _parse_pairs(pairs: Sequence[str] | None, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"{what} must look like KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+def _coerce(value: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(value.lower(), value)
+
+
+def load_app(path: str) -> tuple[Any, dict[str, Any], Any]:
+    """Load ``path`` and call its ``app()``; returns ``(topology, config, module)``."""
+    file = Path(path)
+    if not file.is_file():
+        raise CliError(f"no such app file: {path}")
+    name = f"raystreams_app_{file.stem.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise CliError(f"cannot load {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    sys.path.insert(0, str(file.resolve().parent))
+    spec.loader.exec_module(module)
+    factory = getattr(module, "app", None)
+    if not callable(factory):
+        raise CliError(f"{path} has no app() function: an app module defines "
+                       f"`def app(): return topology, config` (see `raystreams --help`)")
+    result = factory()
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise CliError(f"{path}: app() must return (topology, config), got {type(result).__name__}")
+    topology, config = result
+    from raystreams.topology.topology import Topology
+
+    if not isinstance(topology, Topology):
+        raise CliError(f"{path}: app() returned {type(topology).__name__} where a Topology "
+                       f"(StreamsBuilder().build()) belongs")
+    return topology, dict(config or {}), module
+
+
+def _pickle_by_value(module: Any) -> None:
+    try:
+        from ray import cloudpickle
+
+        cloudpickle.register_pickle_by_value(module)
+    except Exception as e:  # an old cloudpickle: the module must then be importable on workers
+        log.debug("cannot register %s for pickling by value: %s", module, e)
+
+
+def _bootstrap(args: argparse.Namespace) -> str:
+    given = getattr(args, "bootstrap_server", None)
+    if given:
+        return given
+    from raystreams.broker import BrokerUnavailable, resolve_bootstrap
+
+    try:
+        return resolve_bootstrap(None, start=False).bootstrap_servers
+    except BrokerUnavailable as e:
+        raise CliError("no broker: pass --bootstrap-server HOST:PORT, or start one with "
+                       "`raystreams broker` (or `raystreams broker --kafka`)") from e
+
+
+def _deserializer(name: str) -> Callable[[bytes | None], str]:
+    from raystreams.serde import Serdes
+
+    if name == "bytes":
+        return lambda b: "null" if b is None else repr(b)
+    if name == "string":
+        return lambda b: "null" if b is None else b.decode("utf-8", "replace")
+    serde = {"long": Serdes.Long(), "integer": Serdes.Integer(), "double": Serdes.Double()}[name]
+    return lambda b: "null" if b is None else str(serde.deserialize("", b))
+
+
+def _install_stop(stop: threading.Event) -> dict[int, Any]:
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    return {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signals(old: dict[int, Any]) -> None:
+    for s, handler in old.items():
+        signal.signal(s, handler)
+
+
+def _create_missing(bootstrap: str, topics: Sequence[str], partitions: int, out: Any) -> None:
+    from raystreams.kafka.admin import StreamsAdmin, TopicSpec
+
+    admin = StreamsAdmin(bootstrap=bootstrap)
+    counts = admin.partition_counts(topics)
+    missing = [t for t in topics if counts.get(t) is None]
+    if missing:
+        admin.create_topics([TopicSpec(t, partitions, {}, "topic") for t in missing],
+                            replication_factor=1)
+        print(f"created topics {', '.join(missing)} ({partitions} partitions)", file=out,
+              flush=True)
+
+
+def _user_topics(topology: Any) -> list[str]:
+    from raystreams.topology.nodes import SinkSpec
+
+    sinks = [s.topic for s in topology.nodes.values()
+             if isinstance(s, SinkSpec) and s.topic and not topology.is_internal_topic(s.topic)]
+    sources = [t for t in topology.source_topics() if not topology.is_internal_topic(t)]
+    return list(dict.fromkeys([*sources, *sinks]))
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _progress_line(streams: Any) -> str:
+    try:
+        m = streams.metrics()
+    except Exception as e:  # the app is between states
+        return f"state {streams.state()} (metrics unavailable: {type(e).__name__})"
+    tasks = m.get("tasks", {})
+    restoring = sum(1 for t in tasks.values() if not t.get("restore_done", True))
+    text = (f"state {streams.state()}: {len(tasks)} tasks, {m['records_processed']} records "
+            f"processed, {m['records_produced']} produced, lag {m['total_lag']}, "
+            f"{m['commits']} commits, {m['restarts']} restarts")
+    if restoring:
+        text += (f", restoring {restoring} tasks ({m['records_restored']} / "
+                 f"{m['records_to_restore']} records)")
+    return text
+
+
+def start_app(topology: Any, config: dict[str, Any], out: Any, *, create_topics: bool | None,
+              partitions: int) -> tuple[Any, Any]:
+    """Resolve the broker (recording an embedded one), create topics if asked, start the app."""
+    from raystreams.broker import resolve_bootstrap
+    from raystreams.runtime.kafka_streams import KafkaStreams
+
+    resolved = resolve_bootstrap(config.get("bootstrap.servers"), record=True)
+    if resolved.source != "config":
+        how = "started the embedded" if resolved.source == "embedded" else "using the recorded"
+        print(f"raystreams: {how} {resolved.kind} broker at {resolved.bootstrap_servers}",
+              file=out, flush=True)
+    config = {**config, "bootstrap.servers": resolved.bootstrap_servers}
+    if create_topics or (create_topics is None and resolved.source == "embedded"):
+        _create_missing(resolved.bootstrap_servers, _user_topics(topology), partitions, out)
+    if config.get("processing.guarantee") == "exactly_once_v2" and resolved.kind == "tansu":
+        print("warning: exactly_once_v2 on the embedded broker cannot guarantee exactly-once "
+              "after a crash (use `raystreams broker --kafka`)", file=out, flush=True)
+    streams = KafkaStreams(topology, config, out=out)
+    streams.set_state_listener(lambda new, old: print(f"state {old} -> {new}", file=out,
+                                                      flush=True))
+    try:
+        print(f"starting {config.get('application.id')} ...", file=out, flush=True)
+        streams.start()
+    except BaseException:
+        resolved.close()
+        raise
+    return streams, resolved
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    topology, config, module = load_app(args.app)
+    _pickle_by_value(module)
+    config.update({k: _coerce(v) for k, v in _parse_pairs(args.config, "--config").items()})
+    if args.bootstrap_servers:
+        config["bootstrap.servers"] = args.bootstrap_servers
+    stop = threading.Event()
+    old = _install_stop(stop)
+    streams = resolved = None
+    try:
+        streams, resolved = start_app(topology, config, out, create_topics=args.create_topics,
+                                      partitions=args.partitions)
+        print(f"tasks: {', '.join(t.task_id for t in streams.plan.tasks)}; Ctrl-C stops",
+              file=out, flush=True)
+        last = 0.0
+        deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
+        while not stop.wait(0.2):
+            from raystreams.runtime.kafka_streams import State
+
+            if streams.state() is State.ERROR:
+                print(f"the app failed: {(streams.last_status or {}).get('error')}", file=out,
+                      flush=True)
+                return 1
+            if time.monotonic() - last >= args.progress_interval:
+                last = time.monotonic()
+                print(_progress_line(streams), file=out, flush=True)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        return 0
+    finally:
+        _restore_signals(old)
+        if streams is not None:
+            print("stopping (commit and close) ...", file=out, flush=True)
+            streams.close(60)
+            print("stopped", file=out, flush=True)
+        if resolved is not None:
+            resolved.close()
+
+
+# --------------------------------------------------------------------------- describe
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    topology, _, _ = load_app(args.app)
+    if args.format == "text":
+        sys.stdout.write(str(topology.describe()))
+        return 0
+    dot = topology.to_dot()
+    if args.format == "dot":
+        sys.stdout.write(dot if dot.endswith("\n") else dot + "\n")
+        return 0
+    import shutil
+
+    if shutil.which("dot") is None:
+        raise CliError("--format svg needs Graphviz's `dot` program: install graphviz "
+                       "(e.g. `apt-get install graphviz`), or use --format dot")
+    import graphviz
+
+    sys.stdout.write(graphviz.Source(dot).pipe(format="svg").decode())
+    return 0
+
+
+# --------------------------------------------------------------------------- broker, topics
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    from raystreams.broker import run_foreground
+
+    return run_foreground("kafka" if args.kafka else "tansu", port=args.port)
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from raystreams.kafka.admin import StreamsAdmin, TopicSpec
+
+    admin = StreamsAdmin(bootstrap=_bootstrap(args))
+    if args.action == "list":
+        for name in sorted(admin.topics()):
+            if not name.startswith("__"):
+                print(name)
+        return 0
+    if not args.topic:
+        raise CliError(f"topics {args.action} needs a TOPIC")
+    if args.action == "create":
+        configs = _parse_pairs(args.config, "--config")
+        created = admin.create_topics([TopicSpec(args.topic, args.partitions, configs, "topic")],
+                                      replication_factor=args.replication_factor)
+        print(f"Created topic {args.topic}." if created else f"Topic {args.topic} exists.")
+        return 0
+    counts = admin.partition_counts([args.topic])
+    if counts.get(args.topic) is None:
+        raise CliError(f"topic {args.topic} does not exist")
+    configs = admin.describe_configs(args.topic)
+    print(f"Topic: {args.topic}\tPartitionCount: {counts[args.topic]}\tConfigs: "
+          + ",".join(f"{k}={v}" for k, v in sorted(configs.items()) if v is not None))
+    return 0
+
+
+# --------------------------------------------------------------------------- console I/O
+
+
+def cmd_produce(args: argparse.Namespace) -> int:
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": _bootstrap(args), "partitioner": "murmur2_random",
+                         "linger.ms": 20})
+    count = 0
+    for line in sys.stdin:
+        line = line.rstrip("\r\n")
+        if args.key_separator is not None:
+            key, sep, value = line.partition(args.key_separator)
+            if not sep:
+                raise CliError(f"no key separator {args.key_separator!r} in line {line!r}")
+            k: bytes | None = key.encode()
+        else:
+            k, value = None, line
+        while True:
+            try:
+                producer.produce(args.topic, key=k, value=value.encode())
+                break
+            except BufferError:
+                producer.poll(0.1)
+        count += 1
+        if count % 1000 == 0:
+            producer.poll(0)
+    left = producer.flush(30)
+    if left:
+        raise CliError(f"{left} records were not acknowledged by the broker")
+    print(f"produced {count} records to {args.topic}", file=sys.stderr)
+    return 0
+
+
+def cmd_consume(args: argparse.Namespace) -> int:
+    from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": _bootstrap(args),
+                         "group.id": args.group or f"raystreams-console-{uuid.uuid4().hex[:8]}",
+                         "enable.auto.commit": bool(args.group), "enable.partition.eof": False,
+                         "isolation.level": args.isolation_level,
+                         "fetch.wait.max.ms": 10, "fetch.queue.backoff.ms": 10})
+    key_of = _deserializer(args.key_deserializer)
+    value_of = _deserializer(args.value_deserializer)
+    stop = threading.Event()
+    old = _install_stop(stop)
+    try:
+        md = consumer.list_topics(timeout=10).topics.get(args.topic)
+        if md is None or not md.partitions:
+            raise CliError(f"topic {args.topic} does not exist")
+        start = OFFSET_BEGINNING if args.from_beginning else OFFSET_END
+        consumer.assign([TopicPartition(args.topic, p, start) for p in sorted(md.partitions)])
+        seen = 0
+        idle_since = time.monotonic()
+        while not stop.is_set():
+            msgs = consumer.consume(num_messages=500, timeout=0.2)
+            if not msgs and args.timeout_ms and \
+                    (time.monotonic() - idle_since) * 1000 >= args.timeout_ms:
+                break
+            for msg in msgs:
+                if msg.error() is not None:
+                    if msg.error().code() != KafkaError._PARTITION_EOF:
+                        print(f"error: {msg.error()}", file=sys.stderr)
+                    continue
+                idle_since = time.monotonic()
+                value = value_of(msg.value())
+                print(f"{key_of(msg.key())}{args.separator}{value}" if args.print_key else value,
+                      flush=True)
+                seen += 1
+                if args.max_messages and seen >= args.max_messages:
+                    return 0
+        print(f"Processed a total of {seen} messages", file=sys.stderr)
+        return 0
+    finally:
+        _restore_signals(old)
+        consumer.close()
+
+
+# --------------------------------------------------------------------------- demo
+
+DEMO_TEXT = """\
+All streams flow to the sea, yet the sea is never full.
+To the place the streams come from, there they return again.
+The quick brown fox jumps over the lazy dog.
+Kafka Streams counts words; Ray runs the tasks; the supervisor restarts them.
+A stream is a table in motion, and a table is a stream at rest.
+"""
+
+
+def _demo_lines(seed: int = 7) -> Any:
+    rng = random.Random(seed)
+    lines = [line for line in DEMO_TEXT.splitlines() if line.strip()]
+    for i in itertools.count():
+        words = rng.choice(lines).split()
+        rng.shuffle(words)
+        yield i, " ".join(words[: rng.randint(3, len(words))])
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Word count end to end: generate text, run the app, print the top counts live."""
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+    from raystreams.serde import Serdes
+
+    out = sys.stdout
+    here = Path(__file__).resolve().parent.parent / "examples" / "wordcount.py"
+    if here.is_file():
+        _, _, module = load_app(str(here))
+        build = module.build_topology
+        _pickle_by_value(module)
+    else:  # installed without the examples: the same topology, inline
+        build = _inline_wordcount
+    suffix = uuid.uuid4().hex[:6]
+    source, sink = f"demo-text-{suffix}", f"demo-counts-{suffix}"
+    config = {"application.id": f"raystreams-demo-{suffix}", "commit.interval.ms": 500,
+              "statestore.cache.max.bytes": 0}
+    if args.bootstrap_servers:
+        config["bootstrap.servers"] = args.bootstrap_servers
+    stop = threading.Event()
+    old = _install_stop(stop)
+    streams = resolved = None
+    produced = [0]
+    try:
+        print("raystreams demo: word count (lowercase, split on \\W+, drop 'the', count)",
+              file=out, flush=True)
+        from raystreams.broker import resolve_bootstrap
+
+        resolved = resolve_bootstrap(config.get("bootstrap.servers"), record=True)
+        bootstrap = resolved.bootstrap_servers
+        print(f"broker: {resolved.source} {resolved.kind} at {bootstrap}", file=out, flush=True)
+        config["bootstrap.servers"] = bootstrap
+        _create_missing(bootstrap, [source, sink], args.partitions, out)
+        from raystreams.runtime.kafka_streams import KafkaStreams
+
+        streams = KafkaStreams(build(source, sink), config, out=out)
+        streams.set_state_listener(lambda new, old_state: print(
+            f"app state {old_state} -> {new}", file=out, flush=True))
+        print("starting Ray and the task actors ...", file=out, flush=True)
+        streams.start()
+        producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random",
+                             "linger.ms": 50})
+
+        def generate() -> None:
+            lines = _demo_lines()
+            interval = 1.0 / args.rate if args.rate > 0 else 0.0
+            while not stop.is_set() and (not args.lines or produced[0] < args.lines):
+                i, line = next(lines)
+                producer.produce(source, key=str(i).encode(), value=line.encode())
+                produced[0] += 1
+                if produced[0] % 100 == 0:
+                    producer.poll(0)
+                if interval:
+                    stop.wait(interval)
+            producer.flush(10)
+
+        threading.Thread(target=generate, name="demo-generator", daemon=True).start()
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"demo-{suffix}",
+                             "enable.auto.commit": False, "fetch.wait.max.ms": 10,
+                             "fetch.queue.backoff.ms": 10})
+        consumer.assign([TopicPartition(sink, p, 0) for p in range(args.partitions)])
+        counts: Counter[str] = Counter()
+        long = Serdes.Long()
+        started = time.monotonic()
+        last_print = 0.0
+        while not stop.is_set():
+            for msg in consumer.consume(num_messages=1000, timeout=0.2):
+                if msg.error() is None:
+                    counts[msg.key().decode()] = long.deserialize(sink, msg.value())
+            now = time.monotonic()
+            if now - last_print >= 1.0:
+                last_print = now
+                top = ", ".join(f"{w}={n}" for w, n in counts.most_common(args.top))
+                print(f"[{now - started:5.1f}s] {produced[0]} lines in, {streams.state()}: "
+                      f"{top or 'waiting for counts ...'}", file=out, flush=True)
+            if args.duration and now - started >= args.duration:
+                break
+        consumer.close()
+        return 0
+    finally:
+        stop.set()
+        _restore_signals(old)
+        if streams is not None:
+            print("stopping the app (commit and close) ...", file=out, flush=True)
+            streams.close(60)
+        if resolved is not None:
+            resolved.close()
+        print("demo stopped", file=out, flush=True)
+
+
+def _inline_wordcount(source: str, sink: str) -> Any:
+    import re
+
+    from raystreams import Produced, Serdes, StreamsBuilder
+
+    split = re.compile(r"\W+")
+    builder = StreamsBuilder()
+    (builder.stream(source)
+        .flat_map_values(lambda line: [w for w in split.split(line.lower()) if w and w != "the"])
+        .group_by(lambda key, word: word).count().to_stream()
+        .to(sink, Produced.with_(Serdes.String(), Serdes.Long())))
+    return builder.build()
+
+
+# --------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="raystreams", description="Kafka Streams for Python, on Ray.",
+        epilog="An APP.py defines `def app(): return topology, config`.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run an app until Ctrl-C")
+    run.add_argument("app", help="a Python file with app() -> (topology, config)")
+    run.add_argument("--bootstrap-servers", "--bootstrap-server", dest="bootstrap_servers")
+    run.add_argument("--config", action="append", metavar="KEY=VALUE",
+                     help="override a config key (repeatable)")
+    run.add_argument("--create-topics", action=argparse.BooleanOptionalAction, default=None,
+                     help="create missing source/sink topics (default: only on an embedded "
+                          "broker this command started)")
+    run.add_argument("--partitions", type=int, default=3, help="partitions of created topics")
+    run.add_argument("--progress-interval", type=float, default=5.0, metavar="SECONDS")
+    run.add_argument("--max-seconds", type=float, default=None, help=argparse.SUPPRESS)
+    run.set_defaults(func=cmd_run)
+
+    desc = sub.add_parser("describe", help="print an app's topology")
+    desc.add_argument("app")
+    desc.add_argument("--format", choices=["text", "dot", "svg"], default="text")
+    desc.set_defaults(func=cmd_describe)
+
+    broker = sub.add_parser("broker", help="run a local broker in the foreground")
+    broker.add_argument("--kafka", action="store_true", help="Apache Kafka 4.4 (needs Java)")
+    broker.add_argument("--port", type=int, default=None)
+    broker.set_defaults(func=cmd_broker)
+
+    topics = sub.add_parser("topics", help="list, create or describe topics")
+    topics.add_argument("action", choices=["list", "create", "describe"])
+    topics.add_argument("topic", nargs="?")
+    topics.add_argument("--partitions", type=int, default=1)
+    topics.add_argument("--replication-factor", type=int, default=1)
+    topics.add_argument("--config", action="append", metavar="KEY=VALUE")
+    topics.add_argument("--bootstrap-server", "--bootstrap-servers", dest="bootstrap_server")
+    topics.set_defaults(func=cmd_topics)
+
+    produce = sub.add_parser("produce", help="produce stdin lines (kafka-console-producer)")
+    produce.add_argument("topic")
+    produce.add_argument("--key-separator", default=None,
+                         help="split each line into key and value at this separator")
+    produce.add_argument("--bootstrap-server", "--bootstrap-servers", dest="bootstrap_server")
+    produce.set_defaults(func=cmd_produce)
+
+    consume = sub.add_parser("consume", help="print records (kafka-console-consumer)")
+    consume.add_argument("topic")
+    consume.add_argument("--from-beginning", action="store_true")
+    consume.add_argument("--print-key", action="store_true")
+    consume.add_argument("--separator", default="\t", help="between key and value")
+    consume.add_argument("--key-deserializer", choices=DESERIALIZERS, default="string")
+    consume.add_argument("--value-deserializer", choices=DESERIALIZERS, default="string")
+    consume.add_argument("--max-messages", type=int, default=None)
+    consume.add_argument("--timeout-ms", type=int, default=None,
+                         help="exit after this long without a record")
+    consume.add_argument("--group", default=None, help="commit offsets under this group")
+    consume.add_argument("--isolation-level", choices=["read_uncommitted", "read_committed"],
+                         default="read_uncommitted")
+    consume.add_argument("--bootstrap-server", "--bootstrap-servers", dest="bootstrap_server")
+    consume.set_defaults(func=cmd_consume)
+
+    demo = sub.add_parser("demo", help="word count end to end on the embedded broker")
+    demo.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                      help="stop after this long (default: at Ctrl-C)")
+    demo.add_argument("--rate", type=float, default=50.0, help="lines per second")
+    demo.add_argument("--lines", type=int, default=None, help="stop generating after N lines")
+    demo.add_argument("--partitions", type=int, default=3)
+    demo.add_argument("--top", type=int, default=8)
+    demo.add_argument("--bootstrap-servers", "--bootstrap-server", dest="bootstrap_servers")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    from raystreams.errors import StreamsError
+
+    try:
+        return int(args.func(args) or 0)
+    except CliError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except StreamsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
