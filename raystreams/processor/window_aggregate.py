@@ -228,8 +228,10 @@ class KStreamWindowAggregate(_AggregateSupplier):
                  initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any]) -> None:
         super().__init__(store_name, windows, emit_strategy, initializer, aggregator)
         if self.emit_final and not hasattr(windows, "advance_ms"):
-            raise ValueError("ON_WINDOW_CLOSE strategy is only supported for TimeWindows and "
-                             "SlidingWindows for TimeWindowedKStream")
+            from raystreams.dsl.windows import InvalidWindowArgument
+
+            raise InvalidWindowArgument("ON_WINDOW_CLOSE strategy is only supported for "
+                                        "TimeWindows and SlidingWindows for TimeWindowedKStream")
 
     def __call__(self) -> Processor:
         return _TimeWindowAggregateProcessor(self)
@@ -383,7 +385,9 @@ class _TimeWindowAggregateProcessor(_TimeWindowProcessorBase):
 
 
 class _SlidingWindowAggregateProcessor(_TimeWindowProcessorBase):
-    """Sliding windows (Kafka's ``KStreamSlidingWindowAggregateProcessor``, reverse variant)."""
+    """Sliding windows (Kafka's ``KStreamSlidingWindowAggregateProcessor``)."""
+
+    reverse_possible: bool | None = None
 
     def process(self, record: Record) -> None:
         if record.key is None or record.value is None:
@@ -401,8 +405,46 @@ class _SlidingWindowAggregateProcessor(_TimeWindowProcessorBase):
         if timestamp < diff:
             self._process_early(record, close_time)
             return
-        self._process_reverse(record, close_time)
+        if self.reverse_possible is None:
+            self.reverse_possible = callable(getattr(self.store, "backward_fetch", None))
+        if self.reverse_possible:
+            self._process_reverse(record, close_time)
+        else:
+            self._process_in_order(record, close_time)
         self._maybe_forward_final(record, close_time)
+
+    def _process_in_order(self, record: Record, close_time: int) -> None:
+        """For stores without backward iteration (Kafka's processInOrder)."""
+        key, timestamp = record.key, record.timestamp
+        diff = self.windows.time_difference_ms
+        starts: set[int] = set()
+        left_agg = right_agg = None
+        left_created = right_created = False
+        previous_ts: int | None = None
+        with self.store.fetch(key, key, max(0, timestamp - 2 * diff), timestamp + 1) as it:
+            for wkey, vat in it:
+                start = wkey.window.start
+                starts.add(start)
+                end = start + diff
+                max_ts = vat.timestamp
+                if end < timestamp:
+                    left_agg = vat
+                    previous_ts = max_ts
+                elif end == timestamp:
+                    left_created = True
+                    if max_ts < timestamp:
+                        previous_ts = max_ts
+                    self._update_and_forward(wkey.window, vat, record, close_time)
+                elif end > timestamp and start <= timestamp:
+                    right_agg = vat
+                    self._update_and_forward(wkey.window, vat, record, close_time)
+                elif start == timestamp + 1:
+                    right_created = True
+                else:
+                    raise StreamsException("Unexpected window found when processing sliding windows",
+                                           processor=self.context.current_node_name)
+        self._create_windows(record, close_time, starts, right_agg, left_agg, left_created,
+                             right_created, previous_ts)
 
     def _process_reverse(self, record: Record, close_time: int) -> None:
         key, timestamp = record.key, record.timestamp

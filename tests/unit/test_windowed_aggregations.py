@@ -292,7 +292,18 @@ def _by_start(out):
     return found
 
 
-def test_sliding_aggregate_small_input(store_type, cache):
+@pytest.fixture(params=["reverse", "in_order"])
+def sliding_iteration(request, monkeypatch):
+    """Kafka runs its sliding-window tests with and without reverse iteration."""
+    from raystreams.processor import window_aggregate
+
+    if request.param == "in_order":
+        monkeypatch.setattr(window_aggregate._SlidingWindowAggregateProcessor,
+                            "reverse_possible", False)
+    return request.param
+
+
+def test_sliding_aggregate_small_input(store_type, cache, sliding_iteration):
     # KStreamSlidingWindowAggregateTest.testAggregateSmallInput
     out, _ = _run(_sliding(EmitStrategy.on_window_update(), store_type), SLIDING_INPUT, cache)
     assert _by_start(out) == {
@@ -310,7 +321,7 @@ def test_sliding_aggregate_small_input(store_type, cache):
     }
 
 
-def test_sliding_aggregate_small_input_emit_final(store_type, cache):
+def test_sliding_aggregate_small_input_emit_final(store_type, cache, sliding_iteration):
     out, _ = _run(_sliding(EmitStrategy.on_window_close(), store_type), SLIDING_INPUT, cache,
                   advance=1000)
     assert _by_start(out) == {
