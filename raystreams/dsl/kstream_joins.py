@@ -433,6 +433,12 @@ def _repartition_for_join(stream: KStream, prefix: str, key_serde: Any,
 
     ks = key_serde if key_serde is not None else stream.key_serde
     vs = value_serde if value_serde is not None else stream.value_serde
-    node = stream._repartition_node(prefix, ks, vs)
-    stream.builder.add_graph_node(stream.graph_node, node)
+    node = stream._repartition_node(prefix, ks, vs)  # burns three indices either way
+    cached = getattr(stream, "_join_repartition_node", None)
+    if cached is not None and prefix == stream.name:
+        # Kafka reuses a stream's join repartition topic when the name is generated
+        node = cached
+    else:
+        stream.builder.add_graph_node(stream.graph_node, node)
+        stream._join_repartition_node = node  # type: ignore[attr-defined]
     return KStream(node.source_name, ks, vs, {node.source_name}, False, node, stream.builder)

@@ -199,3 +199,128 @@ def test_stream_table_grace_period_needs_versioned_table():
     builder = StreamsBuilder()
     with pytest.raises(TopologyException, match="versioned"):
         builder.stream("s").join(builder.table("t"), joiner, Joined(grace_period=10))
+
+
+def _rekeyed_joins(named: bool) -> str:
+    builder = StreamsBuilder()
+    stream_a = builder.stream("topic", Consumed.with_(S, S))
+    table_b = builder.table("topic2", Consumed.with_(S, S))
+    table_c = builder.table("topic3", Consumed.with_(S, S))
+    rekeyed = stream_a.map(lambda k, v: (v, k))
+    first = Joined(S, S, S, name="first-join") if named else None
+    second = Joined(S, S, S, name="second-join") if named else None
+    rekeyed.join(table_b, lambda a, b: a + b, first).to("out-one")
+    rekeyed.join(table_c, lambda a, b: a + b, second).to("out-two")
+    return str(builder.build().describe())
+
+
+def test_rekeyed_stream_shares_one_generated_repartition_topic():
+    # Kafka's KStreamKTableJoinTest.shouldReuseRepartitionTopicWithGeneratedName
+    assert _rekeyed_joins(False) == (
+        "Topologies:\n"
+        "   Sub-topology: 0\n"
+        "    Source: KSTREAM-SOURCE-0000000000 (topics: [topic])\n"
+        "      --> KSTREAM-MAP-0000000007\n"
+        "    Processor: KSTREAM-MAP-0000000007 (stores: [])\n"
+        "      --> KSTREAM-FILTER-0000000009\n"
+        "      <-- KSTREAM-SOURCE-0000000000\n"
+        "    Processor: KSTREAM-FILTER-0000000009 (stores: [])\n"
+        "      --> KSTREAM-SINK-0000000008\n"
+        "      <-- KSTREAM-MAP-0000000007\n"
+        "    Sink: KSTREAM-SINK-0000000008 (topic: KSTREAM-MAP-0000000007-repartition)\n"
+        "      <-- KSTREAM-FILTER-0000000009\n"
+        "\n"
+        "  Sub-topology: 1\n"
+        "    Source: KSTREAM-SOURCE-0000000010 (topics: [KSTREAM-MAP-0000000007-repartition])\n"
+        "      --> KSTREAM-JOIN-0000000011, KSTREAM-JOIN-0000000016\n"
+        "    Processor: KSTREAM-JOIN-0000000011 (stores: [topic2-STATE-STORE-0000000001])\n"
+        "      --> KSTREAM-SINK-0000000012\n"
+        "      <-- KSTREAM-SOURCE-0000000010\n"
+        "    Processor: KSTREAM-JOIN-0000000016 (stores: [topic3-STATE-STORE-0000000004])\n"
+        "      --> KSTREAM-SINK-0000000017\n"
+        "      <-- KSTREAM-SOURCE-0000000010\n"
+        "    Source: KSTREAM-SOURCE-0000000002 (topics: [topic2])\n"
+        "      --> KTABLE-SOURCE-0000000003\n"
+        "    Source: KSTREAM-SOURCE-0000000005 (topics: [topic3])\n"
+        "      --> KTABLE-SOURCE-0000000006\n"
+        "    Sink: KSTREAM-SINK-0000000012 (topic: out-one)\n"
+        "      <-- KSTREAM-JOIN-0000000011\n"
+        "    Sink: KSTREAM-SINK-0000000017 (topic: out-two)\n"
+        "      <-- KSTREAM-JOIN-0000000016\n"
+        "    Processor: KTABLE-SOURCE-0000000003 (stores: [topic2-STATE-STORE-0000000001])\n"
+        "      --> none\n"
+        "      <-- KSTREAM-SOURCE-0000000002\n"
+        "    Processor: KTABLE-SOURCE-0000000006 (stores: [topic3-STATE-STORE-0000000004])\n"
+        "      --> none\n"
+        "      <-- KSTREAM-SOURCE-0000000005\n\n")
+
+
+def test_rekeyed_stream_with_named_joins_gets_one_topic_per_join():
+    text = _rekeyed_joins(True)
+    assert "      --> first-join-repartition-filter, second-join-repartition-filter\n" in text
+    assert "    Source: first-join-repartition-source (topics: [first-join-repartition])\n" \
+           "      --> first-join\n" in text
+    assert "Sink: second-join-repartition-sink (topic: second-join-repartition)" in text
+
+
+def test_table_table_join_of_to_table_describe():
+    # Kafka's KStreamImplTest.shouldSupportTableTableJoinWithKStreamToKTable
+    builder = StreamsBuilder()
+    consumed = Consumed.with_(S, S)
+    table1 = builder.stream("left", consumed).to_table()
+    table2 = builder.stream("right", consumed).to_table()
+    table1.join(table2, joiner).to_stream().to("output")
+    assert str(builder.build().describe()) == (
+        "Topologies:\n"
+        "   Sub-topology: 0\n"
+        "    Source: KSTREAM-SOURCE-0000000000 (topics: [left])\n"
+        "      --> KSTREAM-TOTABLE-0000000001\n"
+        "    Source: KSTREAM-SOURCE-0000000003 (topics: [right])\n"
+        "      --> KSTREAM-TOTABLE-0000000004\n"
+        "    Processor: KSTREAM-TOTABLE-0000000001 (stores: [KSTREAM-TOTABLE-STATE-STORE-0000000002])\n"
+        "      --> KTABLE-JOINTHIS-0000000007\n"
+        "      <-- KSTREAM-SOURCE-0000000000\n"
+        "    Processor: KSTREAM-TOTABLE-0000000004 (stores: [KSTREAM-TOTABLE-STATE-STORE-0000000005])\n"
+        "      --> KTABLE-JOINOTHER-0000000008\n"
+        "      <-- KSTREAM-SOURCE-0000000003\n"
+        "    Processor: KTABLE-JOINOTHER-0000000008 (stores: [KSTREAM-TOTABLE-STATE-STORE-0000000002])\n"
+        "      --> KTABLE-MERGE-0000000006\n"
+        "      <-- KSTREAM-TOTABLE-0000000004\n"
+        "    Processor: KTABLE-JOINTHIS-0000000007 (stores: [KSTREAM-TOTABLE-STATE-STORE-0000000005])\n"
+        "      --> KTABLE-MERGE-0000000006\n"
+        "      <-- KSTREAM-TOTABLE-0000000001\n"
+        "    Processor: KTABLE-MERGE-0000000006 (stores: [])\n"
+        "      --> KTABLE-TOSTREAM-0000000009\n"
+        "      <-- KTABLE-JOINTHIS-0000000007, KTABLE-JOINOTHER-0000000008\n"
+        "    Processor: KTABLE-TOSTREAM-0000000009 (stores: [])\n"
+        "      --> KSTREAM-SINK-0000000010\n"
+        "      <-- KTABLE-MERGE-0000000006\n"
+        "    Sink: KSTREAM-SINK-0000000010 (topic: output)\n"
+        "      <-- KTABLE-TOSTREAM-0000000009\n\n")
+
+
+def test_stream_table_join_of_to_table_describe_and_copartitioning():
+    # Kafka's KStreamImplTest.shouldSupportStreamTableJoinWithKStreamToKTable
+    builder = StreamsBuilder()
+    consumed = Consumed.with_(S, S)
+    stream = builder.stream("streamTopic", consumed)
+    table = builder.stream("tableTopic", consumed).to_table()
+    stream.join(table, joiner).to("output")
+    topology = builder.build()
+    assert str(topology.describe()) == (
+        "Topologies:\n"
+        "   Sub-topology: 0\n"
+        "    Source: KSTREAM-SOURCE-0000000000 (topics: [streamTopic])\n"
+        "      --> KSTREAM-JOIN-0000000004\n"
+        "    Processor: KSTREAM-JOIN-0000000004 (stores: [KSTREAM-TOTABLE-STATE-STORE-0000000003])\n"
+        "      --> KSTREAM-SINK-0000000005\n"
+        "      <-- KSTREAM-SOURCE-0000000000\n"
+        "    Source: KSTREAM-SOURCE-0000000001 (topics: [tableTopic])\n"
+        "      --> KSTREAM-TOTABLE-0000000002\n"
+        "    Sink: KSTREAM-SINK-0000000005 (topic: output)\n"
+        "      <-- KSTREAM-JOIN-0000000004\n"
+        "    Processor: KSTREAM-TOTABLE-0000000002 (stores: [KSTREAM-TOTABLE-STATE-STORE-0000000003])\n"
+        "      --> none\n"
+        "      <-- KSTREAM-SOURCE-0000000001\n\n")
+    assert topology.copartition_groups == [["KSTREAM-SOURCE-0000000000",
+                                            "KSTREAM-SOURCE-0000000001"]]
