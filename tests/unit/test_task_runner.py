@@ -1,0 +1,303 @@
+"""TaskRunner with fake Kafka clients, for the error paths a real broker cannot produce on
+demand (refused records, fencing, fatal and retriable consumer errors, a coordinator moving),
+and the pure planning/placement helpers of the runtime."""
+
+from __future__ import annotations
+
+import pytest
+from confluent_kafka import KafkaError, KafkaException
+
+from raystreams import StreamsBuilder
+from raystreams.config import StreamsConfig
+from raystreams.errors import StreamsException, TaskMigratedException, TopologyException
+from raystreams.kafka.admin import MissingSourceTopicException
+from raystreams.kafka.collector import ProductionException
+from raystreams.kafka.producer import DeliveryFailure, StreamsProducer
+from raystreams.runtime.placement import plan_app, spread
+from raystreams.runtime.task_actor import CLOSED, FAILED, RUNNING, TaskRunner
+
+
+class FakeError:
+    def __init__(self, code: int, retriable: bool = False, fatal: bool = False) -> None:
+        self._code, self._retriable, self._fatal = code, retriable, fatal
+
+    def code(self) -> int:
+        return self._code
+
+    def str(self) -> str:
+        return f"error {self._code}"
+
+    def retriable(self) -> bool:
+        return self._retriable
+
+    def fatal(self) -> bool:
+        return self._fatal
+
+    def txn_requires_abort(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return self.str()
+
+
+class FakeMessage:
+    def __init__(self, topic, partition, offset, key=None, value=None, error=None, ts=1000):
+        self._t, self._p, self._o, self._k, self._v, self._e, self._ts = (
+            topic, partition, offset, key, value, error, ts)
+
+    def error(self):
+        return self._e
+
+    def topic(self):
+        return self._t
+
+    def partition(self):
+        return self._p
+
+    def offset(self):
+        return self._o
+
+    def key(self):
+        return self._k
+
+    def value(self):
+        return self._v
+
+    def headers(self):
+        return None
+
+    def timestamp(self):
+        return (1, self._ts)
+
+
+class FakeConsumer:
+    def __init__(self, batches=(), commit_errors=()):
+        self.batches = list(batches)
+        self.assigned = []
+        self.commits = []
+        self.commit_errors = list(commit_errors)
+        self.closed = False
+
+    def assign(self, partitions):
+        self.assigned = [(tp.topic, tp.partition, tp.offset) for tp in partitions]
+
+    def committed(self, partitions, timeout=-1):
+        return partitions
+
+    def consume(self, num_messages=1, timeout=-1):
+        return self.batches.pop(0) if self.batches else []
+
+    def commit(self, offsets=None, asynchronous=True):
+        if self.commit_errors:
+            raise self.commit_errors.pop(0)
+        self.commits.append({(tp.topic, tp.partition): tp.offset for tp in offsets})
+
+    def get_watermark_offsets(self, partition, timeout=None, cached=False):
+        return (0, 10)
+
+    def position(self, partitions):
+        return partitions
+
+    def consumer_group_metadata(self):
+        return "group-metadata"
+
+    def close(self):
+        self.closed = True
+
+
+class FakeProducer:
+    def __init__(self, commit_error=None):
+        self.sent = []
+        self.transactions = []
+        self.commit_error = commit_error
+        self.on_flush = None
+
+    def produce(self, topic, value=None, key=None, partition=-1, on_delivery=None,
+                timestamp=0, headers=None):
+        self.sent.append((topic, key, value))
+
+    def poll(self, timeout=-1):
+        return 0
+
+    def flush(self, timeout=-1):
+        if self.on_flush:
+            self.on_flush()
+            self.on_flush = None
+        return 0
+
+    def init_transactions(self, timeout=-1):
+        self.transactions.append("init")
+
+    def begin_transaction(self):
+        self.transactions.append("begin")
+
+    def send_offsets_to_transaction(self, positions, group_metadata, timeout=-1):
+        self.transactions.append(("offsets", {(tp.topic, tp.partition): tp.offset
+                                              for tp in positions}))
+
+    def commit_transaction(self, timeout=-1):
+        if self.commit_error is not None:
+            raise self.commit_error
+        self.transactions.append("commit")
+
+    def abort_transaction(self, timeout=-1):
+        self.transactions.append("abort")
+
+    def list_topics(self, topic=None, timeout=-1):
+        raise NotImplementedError
+
+
+def upper_topology():
+    builder = StreamsBuilder()
+    builder.stream("in").map_values(str.upper).to("out")
+    return builder.build()
+
+
+def make_runner(tmp_path, consumer, producer, **config):
+    conf = StreamsConfig({"application.id": "app", "bootstrap.servers": "fake:9092",
+                          "state.dir": str(tmp_path), "commit.interval.ms": 0, **config})
+    top = upper_topology()
+    plan = plan_app(top, conf, lambda topics: {t: 2 for t in topics})
+    wrapped = StreamsProducer(producer, transactional=conf.exactly_once, task_id="0_1")
+    runner = TaskRunner(plan.task("0_1"), top, conf,
+                        consumer_factory=lambda cfg, kind: consumer,
+                        producer_factory=lambda cfg, task_id: wrapped,
+                        state_manager_factory=None)
+    return runner, wrapped
+
+
+def records(*values, start=0):
+    return [FakeMessage("in", 1, start + i, b"k", v.encode()) for i, v in enumerate(values)]
+
+
+def test_at_least_once_flushes_then_commits_next_offsets(tmp_path):
+    consumer, producer = FakeConsumer([records("a", "b")]), FakeProducer()
+    runner, _ = make_runner(tmp_path, consumer, producer)
+    runner.initialize()
+    assert consumer.assigned == [("in", 1, -1001)]  # no committed offset: auto.offset.reset
+    assert runner.run_once() == 2
+    assert producer.sent == [("out", b"k", b"A"), ("out", b"k", b"B")]
+    assert consumer.commits == [{("in", 1): 2}]
+    runner.close()
+    assert runner.state == CLOSED and consumer.closed
+
+
+def test_exactly_once_sends_offsets_with_the_transaction(tmp_path):
+    consumer, producer = FakeConsumer([records("a")]), FakeProducer()
+    runner, _ = make_runner(tmp_path, consumer, producer,
+                            **{"processing.guarantee": "exactly_once_v2"})
+    runner.initialize()
+    runner.run_once()
+    assert producer.transactions == ["init", "begin", ("offsets", {("in", 1): 1}), "commit"]
+    assert consumer.commits == []  # offsets go through the transaction only
+
+
+def test_refused_record_fails_the_task_by_default(tmp_path):
+    consumer, producer = FakeConsumer([records("a")]), FakeProducer()
+    runner, wrapped = make_runner(tmp_path, consumer, producer)
+    runner.initialize()
+    producer.on_flush = lambda: wrapped.failures.append(
+        DeliveryFailure(FakeError(KafkaError.MSG_SIZE_TOO_LARGE), "out", 0))
+    with pytest.raises(ProductionException, match="out") as info:
+        runner.run_once()
+    assert info.value.task_id == "0_1"
+    assert consumer.commits == []  # nothing committed past a lost record
+
+
+def test_refused_record_is_skipped_with_the_continue_handler(tmp_path):
+    consumer, producer = FakeConsumer([records("a")]), FakeProducer()
+    runner, wrapped = make_runner(tmp_path, consumer, producer,
+                                  **{"production.exception.handler": "continue"})
+    runner.initialize()
+    producer.on_flush = lambda: wrapped.failures.append(
+        DeliveryFailure(FakeError(KafkaError.MSG_SIZE_TOO_LARGE), "out", 0))
+    runner.run_once()
+    assert consumer.commits == [{("in", 1): 1}]
+    assert runner.snapshot()["production_errors"] == 1
+
+
+def test_fenced_producer_becomes_task_migrated(tmp_path):
+    fenced = KafkaException(FakeError(KafkaError._FENCED, fatal=True))
+    consumer, producer = FakeConsumer([records("a")]), FakeProducer(commit_error=fenced)
+    runner, _ = make_runner(tmp_path, consumer, producer,
+                            **{"processing.guarantee": "exactly_once_v2"})
+    runner.initialize()
+    with pytest.raises(TaskMigratedException, match="fenced"):
+        runner.run_once()
+    runner.close(clean=False)
+    assert runner.state == FAILED
+
+
+def test_fatal_consumer_error_fails_and_retriable_one_does_not(tmp_path):
+    retriable = FakeMessage("in", 1, -1, error=FakeError(KafkaError._TRANSPORT, retriable=True))
+    fatal = FakeMessage("in", 1, -1, error=FakeError(KafkaError.TOPIC_AUTHORIZATION_FAILED))
+    consumer, producer = FakeConsumer([[retriable], [fatal]]), FakeProducer()
+    runner, _ = make_runner(tmp_path, consumer, producer)
+    runner.initialize()
+    assert runner.run_once() == 0
+    with pytest.raises(StreamsException, match="consumer error") as info:
+        runner.run_once()
+    assert (info.value.topic, info.value.partition) == ("in", 1)
+
+
+def test_commit_retries_while_the_coordinator_moves(tmp_path):
+    moved = KafkaException(FakeError(KafkaError.NOT_COORDINATOR, retriable=True))
+    consumer = FakeConsumer([records("a")], commit_errors=[moved])
+    runner, _ = make_runner(tmp_path, consumer, FakeProducer())
+    runner.initialize()
+    runner.run_once()
+    assert consumer.commits == [{("in", 1): 1}]
+    assert runner.state == RUNNING
+
+
+def test_query_rejects_writes(tmp_path):
+    runner, _ = make_runner(tmp_path, FakeConsumer(), FakeProducer())
+    runner.initialize()
+    with pytest.raises(Exception, match="read-only"):
+        runner.query("any", "put", "k", "v")
+
+
+# ------------------------------------------------------------------ planning and placement
+
+
+def test_plan_sizes_repartition_topics_by_their_writer():
+    builder = StreamsBuilder()
+    builder.stream("text").group_by(lambda k, v: v).count().to_stream().to("counts")
+    top = builder.build()
+    conf = StreamsConfig({"application.id": "wc"})
+    plan = plan_app(top, conf, lambda topics: {t: 4 for t in topics})
+    assert [t.task_id for t in plan.tasks] == [f"{s}_{p}" for s in (0, 1) for p in range(4)]
+    kinds = {s.kind: s for s in plan.internal_topics}
+    assert kinds["repartition"].partitions == 4
+    assert kinds["repartition"].configs["cleanup.policy"] == "delete"
+    assert kinds["changelog"].partitions == 4
+    assert kinds["changelog"].configs["cleanup.policy"] == "compact"
+    assert plan.task("1_2").consumer_partitions == ((kinds["repartition"].name, 2),)
+
+
+def test_plan_names_missing_source_topics():
+    with pytest.raises(MissingSourceTopicException, match="in"):
+        plan_app(upper_topology(), StreamsConfig({"application.id": "a"}), lambda t: {})
+
+
+def test_plan_rejects_non_copartitioned_join_inputs():
+    builder = StreamsBuilder()
+    left, right = builder.table("left"), builder.table("right")
+    left.join(right, lambda a, b: a + b).to_stream().to("out")
+    counts = {"left": 3, "right": 2}
+    with pytest.raises(TopologyException, match=r"left \(3 partitions\).*right \(2 partitions\)"):
+        plan_app(builder.build(), StreamsConfig({"application.id": "a"}),
+                 lambda topics: {t: counts[t] for t in topics})
+
+
+def test_spread_balances_and_keeps_tasks_in_place():
+    tasks = ["0_0", "0_1", "0_2", "1_0", "1_1", "1_2"]
+    assert spread(tasks, []) == {}
+    one = spread(tasks, ["a"])
+    assert set(one.values()) == {"a"}
+    two = spread(tasks, ["a", "b"], one)
+    assert sorted(list(two.values()).count(n) for n in "ab") == [3, 3]
+    assert sum(1 for t in tasks if two[t] == "a") == 3  # only the needed half moved
+    three = spread(tasks, ["a", "b", "c"], two)
+    assert sorted(list(three.values()).count(n) for n in "abc") == [2, 2, 2]
+    assert sum(1 for t in tasks if three[t] != two[t]) == 2
