@@ -313,3 +313,74 @@ def test_buffer_restore_tombstone_removes_entry():
     ctx.restore([(b"k", None, 1, 0)])
     assert buffer.num_records() == 0 and buffer.buffer_size() == 0
     assert buffer.min_timestamp() == LONG_MAX
+
+
+# ----------------------------------------------------------------------------- SuppressScenarioTest
+def _scenario(windows, records):
+    """Kafka's SuppressScenarioTest shape: raw and final-results outputs of a windowed count
+    behind a repartition (``group_by`` on the key)."""
+    b = StreamsBuilder()
+    counts = (b.stream("input", Consumed.with_(S, S))
+              .group_by(lambda k, v: k, Grouped.with_(S, S))
+              .windowed_by(windows)
+              .count(Materialized.as_("counts").with_caching_disabled()))
+
+    def render(w, v):
+        return f"[{w.key}@{w.window.start}/{w.window.end}]", v
+
+    (counts.suppress(Suppressed.until_window_closes(BufferConfig.unbounded()))
+     .to_stream().map(render).to("output-suppressed", Produced.with_(S, L)))
+    counts.to_stream().map(render).to("output-raw", Produced.with_(S, L))
+    driver = _drive(b, records)
+    try:
+        return _read(driver, "output-raw"), _read(driver, "output-suppressed"), driver
+    finally:
+        driver.close()
+
+
+def test_final_results_for_time_windows():
+    raw, final, _ = _scenario(TimeWindows.of_size_and_grace(2, 1), [
+        ("k1", "v1", 0), ("k1", "v1", 1), ("k1", "v1", 2), ("k1", "v1", 1), ("k1", "v1", 0),
+        ("k1", "v1", 5), ("k1", "v1", 0)])  # the last one is out of the grace period
+    assert raw == [("[k1@0/2]", 1, 0), ("[k1@0/2]", 2, 1), ("[k1@2/4]", 1, 2),
+                   ("[k1@0/2]", 3, 1), ("[k1@0/2]", 4, 1), ("[k1@4/6]", 1, 5)]
+    assert final == [("[k1@0/2]", 4, 1), ("[k1@2/4]", 1, 2)]
+
+
+def test_final_results_for_time_windows_with_large_jump():
+    raw, final, _ = _scenario(TimeWindows.of_size_and_grace(2, 2), [
+        ("k1", "v1", 0), ("k1", "v1", 1), ("k1", "v1", 2), ("k1", "v1", 0), ("k1", "v1", 3),
+        ("k1", "v1", 0), ("k1", "v1", 4), ("k1", "v1", 0), ("k1", "v1", 30)])
+    assert raw == [("[k1@0/2]", 1, 0), ("[k1@0/2]", 2, 1), ("[k1@2/4]", 1, 2),
+                   ("[k1@0/2]", 3, 1), ("[k1@2/4]", 2, 3), ("[k1@0/2]", 4, 1),
+                   ("[k1@4/6]", 1, 4), ("[k1@30/32]", 1, 30)]
+    assert final == [("[k1@0/2]", 4, 1), ("[k1@2/4]", 2, 3), ("[k1@4/6]", 1, 4)]
+
+
+def test_final_results_for_sliding_windows():
+    from raystreams.dsl.windows import SlidingWindows
+
+    raw, final, _ = _scenario(SlidingWindows.of_time_difference_and_grace(5, 15), [
+        ("k1", "v1", 10), ("k1", "v1", 11), ("k1", "v1", 10), ("k1", "v1", 13),
+        ("k1", "v1", 10), ("k1", "v1", 24), ("k1", "v1", 5), ("k1", "v1", 7),
+        ("k1", "v1", 90)])
+    assert sorted(raw, key=lambda r: (r[0], r[2])) == [
+        ("[k1@11/16]", 1, 11), ("[k1@11/16]", 2, 13), ("[k1@12/17]", 1, 13),
+        ("[k1@19/24]", 1, 24), ("[k1@5/10]", 1, 10), ("[k1@5/10]", 2, 10),
+        ("[k1@5/10]", 3, 10), ("[k1@5/10]", 4, 10), ("[k1@5/10]", 5, 10),
+        ("[k1@6/11]", 2, 11), ("[k1@6/11]", 3, 11), ("[k1@6/11]", 4, 11),
+        ("[k1@6/11]", 5, 11), ("[k1@8/13]", 4, 13), ("[k1@8/13]", 5, 13),
+        ("[k1@85/90]", 1, 90)]
+    assert final == [("[k1@5/10]", 5, 10), ("[k1@6/11]", 5, 11), ("[k1@8/13]", 5, 13),
+                     ("[k1@11/16]", 2, 13), ("[k1@12/17]", 1, 13), ("[k1@19/24]", 1, 24)]
+
+
+def test_final_results_for_session_windows():
+    raw, final, _ = _scenario(SessionWindows.of_inactivity_gap_with_no_grace(5), [
+        ("k1", "v1", 0), ("k1", "v1", 5), ("k1", "v1", 1), ("k2", "v1", 11),
+        ("k1", "v1", 5),    # late for the first session: dropped everywhere
+        ("k1", "v1", 30)])
+    assert raw == [("[k1@0/0]", 1, 0), ("[k1@0/0]", None, 0), ("[k1@0/5]", 2, 5),
+                   ("[k1@0/5]", None, 5), ("[k1@0/5]", 3, 5), ("[k2@11/11]", 1, 11),
+                   ("[k1@30/30]", 1, 30)]
+    assert final == [("[k1@0/5]", 3, 5), ("[k2@11/11]", 1, 11)]
