@@ -324,3 +324,56 @@ def test_stream_table_join_of_to_table_describe_and_copartitioning():
         "      <-- KSTREAM-SOURCE-0000000001\n\n")
     assert topology.copartition_groups == [["KSTREAM-SOURCE-0000000000",
                                             "KSTREAM-SOURCE-0000000001"]]
+
+
+# Kafka's StreamsBuilderTest.shouldAllowJoin*: which processors get which stores
+
+def _stores(topology, node):
+    return set(topology.nodes[node].stores)
+
+
+@pytest.mark.parametrize("materialized", [False, True])
+@pytest.mark.parametrize("op", ["filter", "map_values"])
+def test_join_with_derived_table(op, materialized):
+    builder = StreamsBuilder()
+    table = builder.table("table-topic")
+    mat = Materialized.as_("store") if materialized else None
+    derived = (table.filter(lambda k, v: True, None, mat) if op == "filter"
+               else table.map_values(lambda v: v, None, mat))
+    builder.stream("stream-topic").join(derived, joiner)
+    topology = builder.build()
+    op_name = "KTABLE-FILTER-0000000003" if op == "filter" else "KTABLE-MAPVALUES-0000000003"
+    assert len(topology.stores) == 1
+    store = "store" if materialized else next(iter(topology.stores))
+    assert _stores(topology, "KSTREAM-JOIN-0000000005") == {store}
+    assert _stores(topology, op_name) == ({"store"} if materialized else set())
+
+
+@pytest.mark.parametrize("materialized", [False, True])
+def test_join_with_joined_table(materialized):
+    builder = StreamsBuilder()
+    table1 = builder.table("table-topic1")
+    table2 = builder.table("table-topic2")
+    stream = builder.stream("stream-topic")  # Java evaluates the receiver first
+    joined = (table1.join(table2, joiner, Materialized.as_("store")) if materialized
+              else table1.join(table2, joiner))
+    stream.join(joined, joiner)
+    topology = builder.build()
+    if materialized:
+        assert len(topology.stores) == 3
+        assert _stores(topology, "KSTREAM-JOIN-0000000010") == {"store"}
+        assert _stores(topology, "KTABLE-MERGE-0000000007") == {"store"}
+    else:
+        assert len(topology.stores) == 2
+        assert _stores(topology, "KSTREAM-JOIN-0000000010") == set(topology.stores)
+        assert _stores(topology, "KTABLE-MERGE-0000000007") == set()
+
+
+def test_join_materializes_source_table():
+    builder = StreamsBuilder()
+    table = builder.table("table-topic")
+    builder.stream("stream-topic").join(table, joiner)
+    topology = builder.build()
+    (store,) = topology.stores
+    assert _stores(topology, "KTABLE-SOURCE-0000000002") == {store}
+    assert _stores(topology, "KSTREAM-JOIN-0000000004") == {store}
