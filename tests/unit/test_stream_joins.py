@@ -261,3 +261,73 @@ def test_named_accepts_named_object():
     builder = StreamsBuilder()
     assert Named("x").name == "x"
     assert builder is not None
+
+
+def test_describe_left_default_store_names():
+    assert _describe("left", StreamJoined.with_(Serdes.Integer(), S, S)) == HEAD + (
+        "    Processor: KSTREAM-WINDOWED-0000000002 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n"
+        "      --> KSTREAM-JOINTHIS-0000000004\n"
+        "      <-- KSTREAM-SOURCE-0000000000\n"
+        "    Processor: KSTREAM-WINDOWED-0000000003 (stores: [KSTREAM-OUTEROTHER-0000000005-store])\n"
+        "      --> KSTREAM-OUTEROTHER-0000000005\n"
+        "      <-- KSTREAM-SOURCE-0000000001\n"
+        "    Processor: KSTREAM-JOINTHIS-0000000004 (stores: [KSTREAM-OUTEROTHER-0000000005-store, "
+        "KSTREAM-OUTERSHARED-0000000004-store])\n"
+        "      --> KSTREAM-MERGE-0000000006\n"
+        "      <-- KSTREAM-WINDOWED-0000000002\n"
+        "    Processor: KSTREAM-OUTEROTHER-0000000005 (stores: [KSTREAM-JOINTHIS-0000000004-store, "
+        "KSTREAM-OUTERSHARED-0000000004-store])\n"
+        "      --> KSTREAM-MERGE-0000000006\n"
+        "      <-- KSTREAM-WINDOWED-0000000003\n"
+        "    Processor: KSTREAM-MERGE-0000000006 (stores: [])\n"
+        "      --> none\n"
+        "      <-- KSTREAM-JOINTHIS-0000000004, KSTREAM-OUTEROTHER-0000000005\n\n")
+
+
+def test_join_stores_register_changelogs():
+    builder = StreamsBuilder()
+    s1 = builder.stream("a")
+    s2 = builder.stream("b")
+    s1.outer_join(s2, joiner, JoinWindows.of_time_difference_and_grace(10, 5))
+    topics = builder.build().internal_topics
+    window = topics["KSTREAM-OUTERTHIS-0000000004-store-changelog"]
+    assert window.kind == "changelog"
+    assert window.configs == {"cleanup.policy": "delete", "retention.ms": str(25 + 86400000)}
+    assert topics["KSTREAM-OUTERSHARED-0000000004-store-changelog"].configs == {
+        "cleanup.policy": "compact"}
+
+
+# --------------------------------------------------------------------------- GlobalKTable
+
+def _global_orders(left_join: bool, named=None):
+    builder = StreamsBuilder()
+    orders = builder.stream("order", Consumed.with_(S, S))
+    addresses = builder.global_table("address_v2", Consumed.with_(S, S))
+    method = orders.left_join if left_join else orders.join
+    method(addresses, lambda user, order: user, lambda o, a: f"{o} send to {a}",
+           named).to("delivery", Produced.with_(S, S))
+    return builder
+
+
+@pytest.mark.parametrize("left_join", [False, True])
+def test_global_table_join_of_address_v2_with_order(left_join):
+    with TopologyTestDriver(_global_orders(left_join).build(), {"application.id": "g"}) as d:
+        orders = d.create_input_topic("order", S, S)
+        addresses = d.create_input_topic("address_v2", S, S)
+        out = d.create_output_topic("delivery", S, S)
+        orders.pipe_input("nobody", "Phone", 1)
+        addresses.pipe_input("jihun", "Newyork", 2)
+        orders.pipe_input("jihun", "Galaxy", 3)
+        addresses.pipe_input("jihun", "LA", 4)
+        orders.pipe_input("jihun", "G-Wagon", 5)
+        values = [r.value for r in out.read_records_to_list()]
+    expected = ["Galaxy send to Newyork", "G-Wagon send to LA"]
+    assert values == (["Phone send to None"] + expected if left_join else expected)
+
+
+def test_global_table_join_is_named_like_kafka():
+    # Kafka names inner and left GlobalKTable joins KSTREAM-LEFTJOIN-
+    text = str(_global_orders(False).build().describe())
+    assert "Processor: KSTREAM-LEFTJOIN-0000000004 (stores: [])" in text
+    assert "Processor: deliver (stores: [])" in str(
+        _global_orders(True, Named("deliver")).build().describe())
