@@ -81,8 +81,11 @@ def plan_app(topology: Topology, config: Any,
                                     "runtime yet: list the topics", node=name)
     internal = topology.internal_topics
     external = sorted({t for s in subs for t in s.source_topics if t not in internal})
-    counts_raw = dict(partition_counts(external)) if external else {}
-    missing = [t for t in external if not counts_raw.get(t)]
+    global_topics = sorted({spec.global_topic for spec in topology.global_stores.values()
+                            if getattr(spec, "global_topic", None)})
+    wanted = sorted(set(external) | set(global_topics))
+    counts_raw = dict(partition_counts(wanted)) if wanted else {}
+    missing = [t for t in wanted if not counts_raw.get(t)]
     if missing:
         raise MissingSourceTopicException(missing, config.get("bootstrap.servers"))
     counts: dict[str, int] = {t: int(counts_raw[t]) for t in external}  # undecorated names

@@ -122,6 +122,8 @@ class TaskRunner:
         self._committed: dict[tuple[str, int], int] = {}
         self._lock = threading.RLock()
         self.restored_from: dict[str, int] = {}
+        self.global_task: Any = None
+        self.global_consumer: Any = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -136,8 +138,9 @@ class TaskRunner:
         self.collector = KafkaRecordCollector(
             self.producer, task_id=self.task_id,
             production_handler=self.config.get("production.exception.handler"))
-        self._offsets_to_restore = self._open_task()
         self.state = RESTORING
+        self._bootstrap_globals()
+        self._offsets_to_restore = self._open_task()
         self._restore()
         self.consumer = self._consumer_factory(self.config, "main")
         committed = assign_from_committed(self.consumer, spec.consumer_partitions)
@@ -151,11 +154,68 @@ class TaskRunner:
                  [_tp_name(t, p) for t, p in spec.consumer_partitions],
                  {_tp_name(*tp): o for tp, o in committed.items()})
 
+    def _bootstrap_globals(self) -> None:
+        """Build this actor's global stores and read every partition of their topics to the
+        end before any processing (Kafka's GlobalStreamThread bootstrap); afterwards each
+        ``run_once`` applies new global records first."""
+        if not self.topology.global_stores:
+            return
+        from pathlib import Path
+
+        from raystreams.engine.global_task import GlobalStateTask
+
+        # one copy per task actor: two actors on a node must not share a RocksDB directory
+        state_dir = Path(self.config["state.dir"]) / "global-stores" / self.task_id
+        self.global_task = GlobalStateTask(self.topology, self.config, self.collector,
+                                           state_dir=state_dir)
+        self.global_task.initialize()
+        consumer = self._consumer_factory(self.config, "global")
+        self.global_consumer = consumer
+        topics = list(self.global_task.topics)
+        md = consumer.list_topics(timeout=30).topics
+        missing = [t for t in topics if t not in md or not md[t].partitions]
+        if missing:
+            from raystreams.kafka.admin import MissingSourceTopicException
+
+            raise MissingSourceTopicException(missing)
+        tps = [(t, p) for t in topics for p in sorted(md[t].partitions)]
+        ends = {tp: end_offset(consumer, *tp) for tp in tps}
+        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in tps])
+        todo = {tp: end for tp, end in ends.items() if end > 0}
+        log.info("[%s] bootstrapping global stores %s from %s", self.task_id,
+                 sorted(self.global_task.stores), {_tp_name(*tp): e for tp, e in todo.items()})
+        deadline = time.monotonic() + max(60.0, self.config["task.timeout.ms"] / 1000.0)
+        count = 0
+        while todo:
+            count += self._poll_globals(RESTORE_BATCH, 0.2)
+            for tp, pos in positions(consumer, list(todo)).items():
+                if pos >= todo[tp]:
+                    del todo[tp]
+            if todo and time.monotonic() > deadline:
+                raise StreamsException(f"global store bootstrap did not reach the end of "
+                                       f"{sorted(todo)}", task_id=self.task_id)
+        self.global_task.flush()
+        log.info("[%s] global stores bootstrapped: %d records", self.task_id, count)
+
+    def _poll_globals(self, num: int = 500, timeout: float = 0.0) -> int:
+        msgs = self.global_consumer.consume(num_messages=num, timeout=timeout)
+        if not msgs:
+            return 0
+        batches, errors = to_records(msgs)
+        raise_for_errors([m for m in errors if not is_partition_eof(m)], task_id=self.task_id)
+        count = 0
+        for recs in batches.values():
+            for record in recs:
+                self.global_task.update(record)
+            count += len(recs)
+        return count
+
     def _new_task(self) -> StreamTask:
         spec = self.spec
         task = StreamTask(self.task_id, self.topology, self.config, self.collector,
                           node_names=spec.node_names, partition=spec.partition,
                           input_partitions=spec.input_partitions,
+                          global_stores=self.global_task.stores if self.global_task else None,
                           state_manager_factory=self._state_manager_factory)
         task.initialize()
         return task
@@ -251,6 +311,9 @@ class TaskRunner:
     def run_once(self) -> int:
         """Consume one batch, process it, punctuate, maybe commit; returns records processed."""
         assert self.task is not None and self.producer is not None
+        if self.global_consumer is not None:
+            with self._lock:
+                self._poll_globals()
         msgs = self.consumer.consume(num_messages=BATCH_SIZE, timeout=self.poll_timeout_s)
         with self._lock:
             processed = 0
@@ -370,6 +433,12 @@ class TaskRunner:
                         self.task.close()
                     except Exception:
                         log.exception("[%s] error closing the task", self.task_id)
+                if self.global_task is not None:
+                    try:
+                        self.global_task.close()
+                        self.global_consumer.close()
+                    except Exception:
+                        log.exception("[%s] error closing the global stores", self.task_id)
                 if self.consumer is not None:
                     try:
                         self.consumer.close()
