@@ -96,9 +96,8 @@ CASES: dict[str, tuple[list[Step], list[str]]] = {
     ], ["final-counts"]),
 }
 
-# Stream time moves past the stores' retention. Kafka's caching window/session stores keep
-# listing (and, for sessions, merging) entries that the store below already hides; until
-# raystreams' caching layer does the same these cases can differ under the default cache.
+# Stream time moves past the stores' retention: the stores hide expired windows and sessions,
+# while Kafka's record cache still lists (and, for sessions, finds and merges) those it holds.
 EXPIRY_CASES: dict[str, tuple[list[Step], list[str]]] = {
     "tumbling_count": (TUMBLING_EXPIRY, ["tumbling-counts"]),
     "sliding_count": ([*CASES["sliding_count"][0], _e("a", "x", 30000), _e("a", "x", 24000)],
@@ -111,24 +110,6 @@ EXPIRY_CASES: dict[str, tuple[list[Step], list[str]]] = {
     ], ["session-counts"]),
 }
 
-KNOWN_CACHE_GAP = pytest.mark.xfail(
-    reason="raystreams.state's caching window/session stores hide expired entries that "
-           "Kafka's record cache still lists (and, for sessions, finds and merges)",
-    strict=False)
-# (scenario, cache) pairs of CASES whose store listing or session merges meet that gap.
-CACHE_GAP_CASES = {("emit_final", "cache"), ("session_count", "cache"),
-                   ("suppress_window_close", "cache")}
-
-
-def _cases() -> list:
-    out = []
-    for scenario in sorted(CASES):
-        for cache in sorted(CACHES):
-            marks = [KNOWN_CACHE_GAP] if (scenario, cache) in CACHE_GAP_CASES else []
-            out.append(pytest.param(scenario, cache, marks=marks, id=f"{scenario}-{cache}"))
-    return out
-
-
 def check(oracle, case: Case) -> None:
     expected = oracle.run_case(case)
     actual = run_twin(getattr(twins_windows, case.scenario), case,
@@ -137,14 +118,14 @@ def check(oracle, case: Case) -> None:
         pytest.fail(render_diff(case, expected, actual), pytrace=False)
 
 
-@pytest.mark.parametrize(("scenario", "cache"), _cases())
+@pytest.mark.parametrize("cache", sorted(CACHES))
+@pytest.mark.parametrize("scenario", sorted(CASES))
 def test_twin_matches_kafka(oracle, scenario: str, cache: str) -> None:
     steps, stores = CASES[scenario]
     check(oracle, Case.of(scenario, steps, CACHES[cache], None, stores))
 
 
-@pytest.mark.parametrize("cache", [
-    "nocache", pytest.param("cache", marks=KNOWN_CACHE_GAP)])
+@pytest.mark.parametrize("cache", sorted(CACHES))
 @pytest.mark.parametrize("scenario", sorted(EXPIRY_CASES))
 def test_twin_matches_kafka_after_expiry(oracle, scenario: str, cache: str) -> None:
     steps, stores = EXPIRY_CASES[scenario]
@@ -153,8 +134,7 @@ def test_twin_matches_kafka_after_expiry(oracle, scenario: str, cache: str) -> N
 
 @pytest.mark.parametrize("params", [
     {"size_ms": 5000, "grace_ms": 0}, {"size_ms": 3000, "grace_ms": 1000}])
-@pytest.mark.parametrize("cache", [
-    "nocache", pytest.param("cache", marks=KNOWN_CACHE_GAP)])
+@pytest.mark.parametrize("cache", sorted(CACHES))
 def test_tumbling_params_match_kafka(oracle, cache: str, params: dict[str, int]) -> None:
     check(oracle, Case.of("tumbling_count", TUMBLING, CACHES[cache], params,
                           ["tumbling-counts"]))
