@@ -32,6 +32,14 @@ _EXPORTS: dict[str, str] = {
     "KStream": "raystreams.dsl.kstream",
     "KTable": "raystreams.dsl.ktable",
     "GlobalKTable": "raystreams.dsl.ktable",
+    "KGroupedStream": "raystreams.dsl.grouped",
+    "KGroupedTable": "raystreams.dsl.grouped",
+    "CogroupedKStream": "raystreams.dsl.cogrouped",
+    "TimeWindowedKStream": "raystreams.dsl.windowed",
+    "SessionWindowedKStream": "raystreams.dsl.windowed",
+    "BranchedKStream": "raystreams.dsl.branched",
+    "TableJoined": "raystreams.dsl.table_joined",
+    "EmitStrategy": "raystreams.dsl.windows",
     "TimeWindows": "raystreams.dsl.windows",
     "SlidingWindows": "raystreams.dsl.windows",
     "SessionWindows": "raystreams.dsl.windows",
@@ -47,6 +55,8 @@ _EXPORTS: dict[str, str] = {
     "ProcessorContext": "raystreams.processor.api",
     "PunctuationType": "raystreams.processor.api",
     "Stores": "raystreams.state",
+    "QueryableStoreTypes": "raystreams.state",
+    "ValueAndTimestamp": "raystreams.state",
     "StreamsError": "raystreams.errors",
 }
 

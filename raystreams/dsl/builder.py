@@ -70,8 +70,10 @@ class StreamsBuilder:
             raise TopologyException("this StreamsBuilder was already built; create a new one")
         parent_list = [parents] if isinstance(parents, GraphNode) else list(parents)
         for parent in parent_list:
-            parent.children.append(child)
-            child.parents.append(parent)
+            if child not in parent.children:  # a node reached twice (shared repartition) is one edge
+                parent.children.append(child)
+            if parent not in child.parents:
+                child.parents.append(parent)
         child.build_priority = self._priority
         self._priority += 1
 
@@ -132,10 +134,17 @@ class StreamsBuilder:
 
     # ---------------------------------------------------------------- build
     def build(self, config: Any = None) -> Topology:
-        """Write every DSL node into a new Topology, in creation order."""
+        """Write every DSL node into a new Topology, in creation order.
+
+        ``config`` (as for Kafka's ``build(props)``) decides build-time choices such as
+        ``topology.optimization``; without it the builder's own config is used.
+        """
         if self._built is not None:
             return self._built
+        if config is not None:
+            self.config = config
         topology = Topology()
+        topology.build_config = self.config
         heap: list[tuple[int, int, GraphNode]] = [(self.root.build_priority, 0, self.root)]
         tie = 1
         while heap:

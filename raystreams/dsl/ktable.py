@@ -91,7 +91,6 @@ class TableSourceProcessorNode(GraphNode):
         self.topic = topic
         self.consumed = consumed
         self.store_builder: Any = None
-        self.builder_config: Any = None
 
     def write(self, topology: Topology) -> None:
         if self.topic is not None:
@@ -107,7 +106,7 @@ class TableSourceProcessorNode(GraphNode):
         if self.supplier.materialized:
             self.store_builder = kv_store_builder(self.mi)
             topology.add_state_store(self.store_builder, self.name)
-            if self.topic is not None and reuse_source_topics(self.builder_config):
+            if self.topic is not None and reuse_source_topics(topology.build_config):
                 # topology.optimization=all: the source topic is the store's changelog
                 self.store_builder.with_logging_disabled()
                 topology.store_source_topics[self.store_builder.name] = self.topic
@@ -359,7 +358,6 @@ def table(builder: StreamsBuilder, topic: str, consumed: Consumed | None = None,
     supplier = kp.KTableSourceSupplier(mi.store_name, mi.queryable_store_name)
     node = TableSourceProcessorNode(table_name, supplier, mi, source_name=source_name,
                                     topic=topic, consumed=consumed)
-    node.builder_config = builder.config
     builder.add_graph_node(builder.root, node)
     return KTable(table_name, consumed.key_serde, consumed.value_serde, {source_name},
                   mi.queryable_store_name, supplier, node, builder)

@@ -66,6 +66,8 @@ class Topology:
         # store name -> source topic it is restored from (KTable source-topic reuse, globals)
         self.store_source_topics: dict[str, str] = {}
         self.dsl_metadata: dict[str, Any] = {}
+        # the config StreamsBuilder.build() was given (topology.optimization, ...), if any
+        self.build_config: Any = None
 
     # ------------------------------------------------------------------ building
 

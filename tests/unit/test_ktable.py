@@ -493,3 +493,19 @@ def test_stand_in_store_and_state_package_stores_agree(config, monkeypatch, stat
     # before nor after (b, d) are not forwarded at all
     assert out == [("a", "XX", 1), ("a", None, 2), ("c", "CC", 4), ("c", None, 6)]
     assert rows == [("a", "xxx"), ("d", "ddd")]
+
+
+def test_build_config_optimization_reuses_the_source_topic_as_changelog():
+    from raystreams import Materialized, StreamsBuilder
+
+    def topology(**kwargs):
+        b = StreamsBuilder(**kwargs.pop("ctor", {}))
+        b.table("source", materialized=Materialized.as_("tbl"))
+        return b.build(**kwargs)
+
+    assert "tbl-changelog" in topology().internal_topics
+    optimized = topology(config={"topology.optimization": "all"})
+    assert "tbl-changelog" not in optimized.internal_topics
+    assert optimized.store_source_topics["tbl"] == "source"
+    via_ctor = topology(ctor={"config": {"topology.optimization": "all"}})
+    assert via_ctor.store_source_topics["tbl"] == "source"
