@@ -185,10 +185,14 @@ def _progress_line(streams: Any) -> str:
     except Exception as e:  # the app is between states
         return f"state {streams.state()} (metrics unavailable: {type(e).__name__})"
     tasks = m.get("tasks", {})
-    restoring = sum(1 for t in tasks.values() if not t.get("restore_done", True))
+    restoring = sum(1 for t in tasks.values()
+                    if not t.get("restore_done", True) and t.get("records_to_restore"))
+    starting = sum(1 for t in tasks.values() if t.get("state") != "RUNNING")
     text = (f"state {streams.state()}: {len(tasks)} tasks, {m['records_processed']} records "
             f"processed, {m['records_produced']} produced, lag {m['total_lag']}, "
             f"{m['commits']} commits, {m['restarts']} restarts")
+    if starting:
+        text += f", {starting} tasks starting"
     if restoring:
         text += (f", restoring {restoring} tasks ({m['records_restored']} / "
                  f"{m['records_to_restore']} records)")
