@@ -6,8 +6,12 @@ merges the two in one pass. Point reads that miss are not cached (as in Kafka). 
 dirty entry goes down with its record context and reaches the listener with the old value
 read from the store below.
 
-The layer tracks stream time over the writes it holds, so records that expired while still
-in the cache are not returned either (Kafka's cache filters only by the requested times).
+The cache side of a read is filtered only by the requested keys and times, as Kafka's
+``CachingWindowStore`` / ``CachingSessionStore`` do: an entry stays visible while it is cached
+(flushing keeps entries, clean), even after the store below has expired it. Only the store
+side applies retention (``observed stream time - retention``), so with the cache on, ``all()``
+still lists, and a fetch or ``find_sessions`` still finds, a window or session that the same
+store without a cache would hide.
 """
 
 from __future__ import annotations
@@ -48,9 +52,6 @@ class CachingSegmentedStore(CachingLayer):
     def observed_stream_time(self) -> int:
         return max(self._observed, self.wrapped.observed_stream_time)
 
-    def _live_from(self) -> int:
-        return max(self._observed, self.wrapped.observed_stream_time) - self.wrapped.retention_period + 1
-
     def _segment_of(self, key: bytes) -> int:
         return self.wrapped.schema.segment_timestamp(key) // self.wrapped.segment_interval
 
@@ -77,8 +78,8 @@ class CachingSegmentedStore(CachingLayer):
         self._deliver(out)
 
     def get(self, key: bytes) -> bytes | None:
-        if self.wrapped.schema.segment_timestamp(key) < self._live_from():
-            return None
+        # a cached entry answers even if the store below considers it expired (Kafka's
+        # fetchPointInternal reads the cache first)
         entry = self._named().get(self._cache_key(key))
         if entry is not None:
             return entry[0]
@@ -109,7 +110,6 @@ class CachingSegmentedStore(CachingLayer):
             return iter(())
         schema = self.wrapped.schema
         interval = self.wrapped.segment_interval
-        time_from = max(time_from, self._live_from())
         if schema.is_window and time_to < time_from:
             return iter(())
         if key_from is not None and key_from == key_to:
@@ -135,8 +135,6 @@ class CachingSegmentedStore(CachingLayer):
                                forward, self._segment_of)
 
     def all(self, forward: bool = True) -> BytesIterator:
-        cache = self._named()
-        live_from = max(0, self._live_from())
-        match = self.wrapped.schema.matcher(None, None, live_from, LONG_MAX)
-        cached = (kv for kv in cache.range(None, None, forward) if match(kv[0][8:]))
+        # every cached entry, unfiltered (Kafka's cache.all in CachingWindowStore.allInternal)
+        cached = self._named().range(None, None, forward)
         return merge_segmented(cached, self.wrapped.all(forward), forward, self._segment_of)
