@@ -91,6 +91,10 @@ TASK_TIMEOUT_MS_CONFIG = "task.timeout.ms"
 TOPOLOGY_OPTIMIZATION_CONFIG = "topology.optimization"
 UPGRADE_FROM_CONFIG = "upgrade.from"
 WINDOW_STORE_CHANGE_LOG_ADDITIONAL_RETENTION_MS_CONFIG = "windowstore.changelog.additional.retention.ms"
+# Kafka Streams' internal throttles (InternalConfig); its TopologyTestDriver sets both to 0.
+EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION = "__emit.interval.ms.kstreams.windowed.aggregation__"
+EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX = (
+    "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__")
 # raystreams' own keys
 TASK_MAX_RESTARTS_CONFIG = "task.max.restarts"
 TASK_RESTART_WINDOW_MS_CONFIG = "task.restart.window.ms"
@@ -579,6 +583,12 @@ _DEFINITIONS: tuple[ConfigKey, ...] = (
               _Choices((None, *UPGRADE_FROM_VERSIONS))),
     ConfigKey(WINDOW_STORE_CHANGE_LOG_ADDITIONAL_RETENTION_MS_CONFIG, "duration", 86_400_000, "low",
               "Retention added to a window store's changelog beyond the window's own.", _Range(0)),
+    ConfigKey(EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION, "duration", 1000, "low",
+              "Internal: at most one emit-on-window-close check per this much wall-clock time.",
+              _Range(0)),
+    ConfigKey(EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX, "duration", 1000, "low",
+              "Internal: at most one check for closed outer-join windows per this much wall-clock "
+              "time.", _Range(0)),
     # raystreams
     ConfigKey(TASK_MAX_RESTARTS_CONFIG, "int", 5, "medium",
               "raystreams: restarts of a failed task actor allowed within task.restart.window.ms "

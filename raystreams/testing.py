@@ -92,6 +92,9 @@ class TopologyTestDriver:
                  initial_wall_clock_time: datetime | int | None = None) -> None:
         props = dict(config.originals() if isinstance(config, StreamsConfig) else (config or {}))
         props.setdefault("application.id", DEFAULT_APPLICATION_ID)
+        # as Kafka's driver: no wall-clock throttle on emit-final and outer-join checks
+        props.setdefault("__emit.interval.ms.kstreams.windowed.aggregation__", 0)
+        props.setdefault("__emit.interval.ms.kstreams.outer.join.spurious.results.fix__", 0)
         self._own_state_dir = None
         if "state.dir" not in props:
             self._own_state_dir = tempfile.mkdtemp(prefix="raystreams-ttd-")

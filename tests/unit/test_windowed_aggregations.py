@@ -187,8 +187,9 @@ def test_emit_final_is_throttled_by_wall_clock(store_type):
             .emit_strategy(EmitStrategy.on_window_close())
             .count(Materialized.as_("c").with_retention(1000).with_store_type(store_type)),
             "counts")
-    with TopologyTestDriver(b.build(), {"application.id": "win"},
-                            initial_wall_clock_time=0) as driver:
+    config = {"application.id": "win",  # the driver turns the throttle off unless given
+              "__emit.interval.ms.kstreams.windowed.aggregation__": 1000}
+    with TopologyTestDriver(b.build(), config, initial_wall_clock_time=0) as driver:
         inp = driver.create_input_topic("topic", S, S)
         out = driver.create_output_topic("counts", S, L)
         inp.pipe_input("a", "x", 1)     # checks at wall time 0; next check at 1000
