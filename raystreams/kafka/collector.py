@@ -43,14 +43,13 @@ class KafkaRecordCollector:
         self._partitions: dict[str, int | None] = {}
         self.records_sent = 0
         self.records_dropped = 0
-        self.sent_by_topic: dict[str, int] = {}
 
     def send(self, topic: str, key: bytes | None, value: bytes | None, timestamp: int,
              headers: Any, partition: int | None) -> None:
-        self.producer.send(topic, key, value, timestamp, headers, partition)
+        producer = self.producer
+        producer.send(topic, key, value, timestamp, headers, partition)
         self.records_sent += 1
-        self.sent_by_topic[topic] = self.sent_by_topic.get(topic, 0) + 1
-        if self.producer.failures:
+        if producer.failures:
             self.check_failures()
 
     def partitions_for(self, topic: str) -> int | None:

@@ -72,22 +72,25 @@ def to_records(messages: Iterable[MessageLike]) -> tuple[dict[Partition, list[Co
     """
     batches: dict[Partition, list[ConsumerRecord]] = {}
     errors: list[Any] = []
+    make = ConsumerRecord
+    last_key: Partition | None = None
+    batch: list[ConsumerRecord] = []
     for msg in messages:
-        err = msg.error()
-        if err is not None:
+        if msg.error() is not None:
             errors.append(msg)
             continue
         topic = msg.topic()
         partition = msg.partition()
         ts_type, ts = msg.timestamp()
-        record = ConsumerRecord(topic, partition, msg.offset(), ts if ts_type else -1,  # type: ignore[arg-type]
-                                msg.key(), msg.value(), msg.headers())
+        record = make(topic, partition, msg.offset(), ts if ts_type else -1,  # type: ignore[arg-type]
+                      msg.key(), msg.value(), msg.headers())
         key = (topic, partition)
-        batch = batches.get(key)
-        if batch is None:
-            batches[key] = [record]
-        else:
-            batch.append(record)
+        if key != last_key:  # a batch mostly holds runs of one partition
+            batch = batches.get(key)  # type: ignore[assignment]
+            if batch is None:
+                batch = batches[key] = []
+            last_key = key
+        batch.append(record)
     return batches, errors
 
 

@@ -119,27 +119,40 @@ class StreamsProducer:
              headers: Any, partition: int | None) -> None:
         if self.transactional and not self.in_transaction:
             self.begin()
-        kwargs: dict[str, Any] = {}
-        if partition is not None:
-            kwargs["partition"] = partition
-        if timestamp is not None and timestamp >= 0:
-            kwargs["timestamp"] = timestamp
-        if headers:
-            kwargs["headers"] = headers.to_list() if hasattr(headers, "to_list") else list(headers)
-        producer = self._producer
-        while True:
-            try:
-                producer.produce(topic, value, key, **kwargs)
-                break
-            except BufferError:  # the local queue is full: let librdkafka drain it
-                producer.poll(0.05)
-            except KafkaException as exc:
-                self._raise(exc, "send")
+        part = -1 if partition is None else partition
+        ts = timestamp if timestamp is not None and timestamp > 0 else 0
+        try:
+            if headers:
+                self._producer.produce(topic, value, key, partition=part, timestamp=ts,
+                                       headers=headers.to_list() if hasattr(headers, "to_list")
+                                       else list(headers))
+            else:
+                self._producer.produce(topic, value, key, partition=part, timestamp=ts)
+        except BufferError:
+            self._send_when_room(topic, key, value, ts, headers, part)
+        except KafkaException as exc:
+            self._raise(exc, "send")
         self.sent += 1
         self._since_poll += 1
         if self._since_poll >= POLL_EVERY:
             self._since_poll = 0
-            producer.poll(0)
+            self._producer.poll(0)
+
+    def _send_when_room(self, topic: str, key: bytes | None, value: bytes | None, ts: int,
+                        headers: Any, part: int) -> None:
+        """The local queue is full: serve delivery reports until the record fits."""
+        kwargs: dict[str, Any] = {"partition": part, "timestamp": ts}
+        if headers:
+            kwargs["headers"] = headers.to_list() if hasattr(headers, "to_list") else list(headers)
+        while True:
+            self._producer.poll(0.05)
+            try:
+                self._producer.produce(topic, value, key, **kwargs)
+                return
+            except BufferError:
+                continue
+            except KafkaException as exc:
+                self._raise(exc, "send")
 
     def poll(self) -> None:
         self._producer.poll(0)
