@@ -28,6 +28,7 @@ from raystreams.state.suppliers import (
     LRUMapSupplier,
     RocksDBKeyValueBytesStoreSupplier,
     RocksDBSessionBytesStoreSupplier,
+    RocksDBTimeOrderedWindowBytesStoreSupplier,
     RocksDBWindowBytesStoreSupplier,
     SessionBytesStoreSupplier,
     WindowBytesStoreSupplier,
@@ -77,6 +78,20 @@ class Stores:
         return RocksDBWindowBytesStoreSupplier(name, to_millis(retention_period, "retentionPeriod"),
                                                to_millis(window_size, "windowSize"), retain_duplicates,
                                                timestamped=True)
+
+    @staticmethod
+    def persistent_timestamped_time_ordered_window_store(
+            name: str, retention_period: Duration, window_size: Duration, retain_duplicates: bool = False,
+            has_index: bool = False) -> WindowBytesStoreSupplier:
+        """A rocksdict window store in time order, for ``ValueAndTimestamp`` values.
+
+        Kafka's internal ``RocksDbIndexedTimeOrderedWindowBytesStoreSupplier``, which its DSL uses
+        for emit-on-window-close aggregations (``has_index`` for sliding windows). Not part of
+        Kafka's public ``Stores``.
+        """
+        return RocksDBTimeOrderedWindowBytesStoreSupplier(
+            name, to_millis(retention_period, "retentionPeriod"), to_millis(window_size, "windowSize"),
+            retain_duplicates, has_index=has_index)
 
     @staticmethod
     def in_memory_window_store(name: str, retention_period: Duration, window_size: Duration,

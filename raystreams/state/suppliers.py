@@ -22,6 +22,7 @@ __all__ = [
     "LRUMapSupplier",
     "RocksDBKeyValueBytesStoreSupplier",
     "RocksDBSessionBytesStoreSupplier",
+    "RocksDBTimeOrderedWindowBytesStoreSupplier",
     "RocksDBWindowBytesStoreSupplier",
     "SessionBytesStoreSupplier",
     "WindowBytesStoreSupplier",
@@ -162,6 +163,29 @@ class RocksDBWindowBytesStoreSupplier(WindowBytesStoreSupplier):
 
     def persistent(self) -> bool:
         return True
+
+
+class RocksDBTimeOrderedWindowBytesStoreSupplier(RocksDBWindowBytesStoreSupplier):
+    """Persistent window stores in time order (Kafka's ``RocksDbIndexedTimeOrderedWindowBytesStoreSupplier``).
+
+    The store of emit-on-window-close aggregations: ``all`` and ``fetch_all`` iterate by window
+    start, then key; reads keep windows starting at ``stream time - retention``. ``has_index``
+    is Kafka's index (on for sliding windows): key-range fetches iterate key first.
+    """
+
+    def __init__(self, name: str, retention_period: int, window_size: int, retain_duplicates: bool,
+                 has_index: bool = False, segment_interval: int | None = None,
+                 timestamped: bool = True) -> None:
+        super().__init__(name, retention_period, window_size, retain_duplicates, segment_interval,
+                         timestamped=timestamped)
+        self.has_index = has_index
+
+    def get(self) -> SegmentedStore:
+        from raystreams.state.base.time_ordered import TimeOrderedWindowStore
+        store = TimeOrderedWindowStore(self.name, self.retention_period, self.segment_interval,
+                                       self._provider(), self.has_index)
+        store.timestamped = self.timestamped
+        return store
 
 
 class InMemoryWindowBytesStoreSupplier(WindowBytesStoreSupplier):

@@ -21,6 +21,13 @@ from typing import Any
 
 from raystreams.state.base.bytes_store import BytesIterator, invalid_range
 from raystreams.state.base.key_schema import LONG_MAX
+from raystreams.state.base.time_ordered import (
+    from_time_first,
+    several_keys,
+    time_first_bounds,
+    time_first_matcher,
+    to_time_first,
+)
 from raystreams.state.cache.caching_kv import CachingLayer
 from raystreams.state.cache.merge import merge_segmented
 
@@ -35,6 +42,11 @@ class CachingSegmentedStore(CachingLayer):
     def __init__(self, wrapped: Any) -> None:
         super().__init__(wrapped)
         self._observed = -1
+        bottom = self.inner_most()
+        # Over Kafka's time-ordered window store the cache is kept in its order too
+        # (TimeOrderedCachingWindowStore): cache keys are [segment id][time-first key].
+        self._time_ordered = bool(getattr(bottom, "time_ordered", False))
+        self._has_index = bool(getattr(bottom, "has_index", False))
 
     @property
     def schema(self) -> Any:
@@ -56,20 +68,28 @@ class CachingSegmentedStore(CachingLayer):
         return self.wrapped.schema.segment_timestamp(key) // self.wrapped.segment_interval
 
     def _cache_key(self, key: bytes) -> bytes:
-        return _LONG.pack(self.wrapped.schema.segment_timestamp(key) // self.wrapped.segment_interval) + key
+        seg = _LONG.pack(self.wrapped.schema.segment_timestamp(key) // self.wrapped.segment_interval)
+        return seg + (to_time_first(key) if self._time_ordered else key)
+
+    def _store_key(self, cache_key: bytes) -> bytes:
+        return from_time_first(cache_key[8:]) if self._time_ordered else cache_key[8:]
+
+    def _time_first_sort(self, key: bytes) -> bytes:
+        return _LONG.pack(self._segment_of(key)) + to_time_first(key)
 
     def _on_flush(self, entries: list[tuple[bytes, Any, Any]]) -> None:
         wrapped = self.wrapped
         listener = self._listener
+        store_key = self._store_key
         if listener is None:
-            wrapped.put_batch([(k[8:], v, rc) for k, v, rc in entries])
+            wrapped.put_batch([(store_key(k), v, rc) for k, v, rc in entries])
             return
         get = wrapped.get
         send_old = self._send_old
         down = []
         out = []
         for cache_key, new, rc in entries:
-            key = cache_key[8:]
+            key = store_key(cache_key)
             old = get(key) if new is None or send_old else None
             if new is not None or old is not None:
                 down.append((key, new, rc))
@@ -89,7 +109,8 @@ class CachingSegmentedStore(CachingLayer):
         ts = self.wrapped.schema.segment_timestamp(key)
         if ts > self._observed:
             self._observed = ts
-        self._named().put(_LONG.pack(ts // self.wrapped.segment_interval) + key, value,
+        seg = _LONG.pack(ts // self.wrapped.segment_interval)
+        self._named().put(seg + (to_time_first(key) if self._time_ordered else key), value,
                           self._context.record_context)
 
     def put_batch(self, entries: Any) -> None:
@@ -112,6 +133,8 @@ class CachingSegmentedStore(CachingLayer):
         interval = self.wrapped.segment_interval
         if schema.is_window and time_to < time_from:
             return iter(())
+        if self._time_ordered:
+            return self._fetch_time_ordered(cache, key_from, key_to, time_from, time_to, forward)
         if key_from is not None and key_from == key_to:
             lo = schema.lower_range_fixed(key_from, time_from)
             hi = schema.upper_range_fixed(key_from, time_to)
@@ -134,7 +157,30 @@ class CachingSegmentedStore(CachingLayer):
         return merge_segmented(filtered, self.wrapped.fetch(key_from, key_to, time_from, time_to, forward),
                                forward, self._segment_of)
 
+    def _fetch_time_ordered(self, cache: Any, key_from: bytes | None, key_to: bytes | None,
+                            time_from: int, time_to: int, forward: bool) -> BytesIterator:
+        # Kafka's TimeOrderedCachingWindowStore: the cached time-first keys of the time range,
+        # filtered by key and time only (no retention), merged in the store's order
+        interval = self.wrapped.segment_interval
+        lo, hi = time_first_bounds(time_from, time_to)
+        cache_hi = (_LONG.pack(time_to // interval) + hi if time_to < LONG_MAX
+                    else _LONG.pack(LONG_MAX // interval) + hi)
+        cached = cache.range(_LONG.pack(max(0, time_from) // interval) + lo, cache_hi, forward)
+        match = time_first_matcher(key_from, key_to, time_from, time_to)
+        filtered = (kv for kv in cached if match(kv[0][8:]))
+        below = self.wrapped.fetch(key_from, key_to, time_from, time_to, forward)
+        if self._has_index and several_keys(key_from, key_to):
+            # the index orders a key range key first within each segment
+            keyed = sorted(((ck[:8] + from_time_first(ck[8:]), v) for ck, v in filtered),
+                           reverse=not forward)
+            return merge_segmented(iter(keyed), below, forward, self._segment_of)
+        return merge_segmented(filtered, below, forward, self._segment_of, self._time_first_sort,
+                               self._store_key)
+
     def all(self, forward: bool = True) -> BytesIterator:
         # every cached entry, unfiltered (Kafka's cache.all in CachingWindowStore.allInternal)
         cached = self._named().range(None, None, forward)
+        if self._time_ordered:
+            return merge_segmented(cached, self.wrapped.all(forward), forward, self._segment_of,
+                                   self._time_first_sort, self._store_key)
         return merge_segmented(cached, self.wrapped.all(forward), forward, self._segment_of)

@@ -55,18 +55,28 @@ def merge_cache_and_store(cache: Iterator[Pair], store: Iterator[tuple[bytes, by
 
 
 def merge_segmented(cache: Iterator[Pair], store: Iterator[tuple[bytes, bytes]], forward: bool,
-                    segment_of: Callable[[bytes], int]) -> Iterator[tuple[bytes, bytes]]:
+                    segment_of: Callable[[bytes], int],
+                    store_sort: Callable[[bytes], bytes] | None = None,
+                    unwrap: Callable[[bytes], bytes] | None = None) -> Iterator[tuple[bytes, bytes]]:
     """Merge a segment-prefixed cache range with a segmented store's range.
 
     Cache keys are ``[segment id 8 BE][store key]``, so they sort as the store iterates
     (segment by segment, then by key); store keys get the same prefix for comparing, and the
-    prefix is stripped from what is yielded.
+    prefix is stripped from what is yielded. A store that iterates in another order within a
+    segment (the time-ordered window store) passes ``store_sort``, the cache key a store key
+    compares as, and ``unwrap``, the store key of a cache key.
     """
     pack = _LONG.pack
+    if store_sort is None:
+        def store_sort(k: bytes) -> bytes:
+            return pack(segment_of(k)) + k
+    if unwrap is None:
+        def unwrap(ck: bytes) -> bytes:
+            return ck[8:]
 
     def store_sorted() -> Iterator[tuple[bytes, bytes, bytes]]:
         for k, v in store:
-            yield pack(segment_of(k)) + k, k, v
+            yield store_sort(k), k, v
 
     s_it = store_sorted()
     try:
@@ -76,19 +86,19 @@ def merge_segmented(cache: Iterator[Pair], store: Iterator[tuple[bytes, bytes]],
             ck, sk = c[0], s[0]
             if ck == sk:
                 if c[1] is not None:
-                    yield ck[8:], c[1]
+                    yield unwrap(ck), c[1]
                 c = next(cache, None)
                 s = next(s_it, None)
             elif (ck < sk) == forward:
                 if c[1] is not None:
-                    yield ck[8:], c[1]
+                    yield unwrap(ck), c[1]
                 c = next(cache, None)
             else:
                 yield s[1], s[2]
                 s = next(s_it, None)
         while c is not None:
             if c[1] is not None:
-                yield c[0][8:], c[1]
+                yield unwrap(c[0]), c[1]
             c = next(cache, None)
         while s is not None:
             yield s[1], s[2]

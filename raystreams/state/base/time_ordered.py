@@ -1,0 +1,189 @@
+"""The time-ordered window store of emit-on-window-close aggregations.
+
+Kafka's ``RocksDBTimeOrderedWindowStore`` over ``RocksDBTimeOrderedWindowSegmentedBytesStore``
+(``RocksDbIndexedTimeOrderedWindowBytesStoreSupplier``): inside each segment, keys are laid out
+time first, ``[0x00][window start 8 BE][key][seqnum 4 BE]`` (``TimeFirstWindowKeySchema``), so
+``all`` and ``fetch_all`` iterate by window start, then key. The layers above still see and
+log Kafka's usual window keys ``[key][start][seqnum]``: this store converts at its edges, as
+Kafka's changelog of this store also carries ``WindowKeySchema`` keys.
+
+Retention differs from the key-ordered store by one millisecond: reads keep windows starting
+at or after ``observed stream time - retention`` (Kafka's ``getActualFrom`` for the time-first
+schema, so that a window that has just closed can still be emitted), and a write is dropped
+only when its whole segment has expired (``getOrCreateSegmentIfLive``).
+
+With ``has_index`` (Kafka uses it for sliding windows) key-range fetches of several keys
+iterate key first within each segment, as Kafka's index iterator does; single-key fetches,
+``fetch_all`` and ``all`` are the same either way (a fetch with both key bounds ``None`` counts
+as ``fetch_all``).
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from raystreams.state.base.bytes_store import BytesIterator, invalid_range
+from raystreams.state.base.key_schema import LONG_MAX, WINDOW_KEY_SCHEMA
+from raystreams.state.base.segmented import SegmentedStore
+
+if TYPE_CHECKING:
+    from raystreams.state.base.segmented import SegmentProvider
+
+__all__ = ["TimeOrderedWindowStore", "from_time_first", "several_keys", "time_first_bounds",
+           "time_first_matcher", "to_time_first"]
+
+log = logging.getLogger(__name__)
+
+_LONG = struct.Struct(">q")
+_long_at = _LONG.unpack_from
+TIME_FIRST_PREFIX = b"\x00"
+
+
+def to_time_first(key: bytes) -> bytes:
+    """``[key][start][seqnum]`` → ``[0x00][start][key][seqnum]``."""
+    n = len(key) - 12
+    return TIME_FIRST_PREFIX + key[n:n + 8] + key[:n] + key[n + 8:]
+
+
+def from_time_first(key: bytes) -> bytes:
+    """``[0x00][start][key][seqnum]`` → ``[key][start][seqnum]``."""
+    return key[9:-4] + key[1:9] + key[-4:]
+
+
+def time_first_matcher(key_from: bytes | None, key_to: bytes | None, time_from: int,
+                       time_to: int) -> Callable[[bytes], bool]:
+    """Kafka's ``TimeFirstWindowKeySchema.hasNextCondition`` as a predicate on time-first keys."""
+    if key_from is None and key_to is None:
+        def any_key(b: bytes) -> bool:
+            return time_from <= _long_at(b, 1)[0] <= time_to
+        return any_key
+
+    def key_range(b: bytes) -> bool:
+        if not time_from <= _long_at(b, 1)[0] <= time_to:
+            return False
+        k = b[9:-4]
+        return (key_from is None or k >= key_from) and (key_to is None or k <= key_to)
+    return key_range
+
+
+def several_keys(key_from: bytes | None, key_to: bytes | None) -> bool:
+    """Whether an indexed store iterates this fetch key first: a key range of several keys.
+
+    Both bounds ``None`` is ``fetch_all`` (time order); Kafka's index would also serve a
+    ``fetch(null, null, ...)``, which raystreams cannot tell apart from ``fetch_all``.
+    """
+    return (key_from is not None or key_to is not None) and key_from != key_to
+
+
+_several_keys = several_keys
+
+
+def time_first_bounds(time_from: int, time_to: int) -> tuple[bytes, bytes]:
+    """Inclusive byte bounds, within a segment, of the time-first keys starting in the range."""
+    lo = TIME_FIRST_PREFIX + _LONG.pack(max(0, time_from))
+    hi = TIME_FIRST_PREFIX + _LONG.pack(time_to + 1) if time_to < LONG_MAX else b"\x01"
+    return lo, hi  # no key equals ``hi``: keys are longer than 9 bytes
+
+
+class TimeOrderedWindowStore(SegmentedStore):
+    """A window ``SegmentedBytesStore`` kept in time order (Kafka's time-ordered window store).
+
+    Args:
+        name: Store name.
+        retention_ms: Retention in ms of stream time.
+        segment_interval_ms: Time each segment covers.
+        provider: The backend of the segments.
+        has_index: Iterate key-range fetches of several keys key first (Kafka's index).
+    """
+
+    time_ordered = True
+
+    def __init__(self, name: str, retention_ms: int, segment_interval_ms: int, provider: SegmentProvider,
+                 has_index: bool = False) -> None:
+        super().__init__(name, retention_ms, segment_interval_ms, WINDOW_KEY_SCHEMA, provider)
+        self.has_index = has_index
+
+    def _live_from(self) -> int:
+        return self._observed - self.retention_period
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def put(self, key: bytes, value: bytes | None) -> None:
+        if not self._open:
+            self._check_open()
+        ts = _long_at(key, len(key) - 12)[0]
+        if ts > self._observed:
+            self._advance(ts)
+        seg_id = ts // self.segment_interval
+        if seg_id < self._min_live:
+            self.expired_records += 1
+            log.debug("Skipping record for expired segment of store %s", self._name)
+            return
+        self._segment_for_write(seg_id).put(to_time_first(key), value)
+
+    def _write_grouped(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
+        self._check_open()
+        entries = list(entries)
+        if not entries:
+            return
+        newest = max(_long_at(k, len(k) - 12)[0] for k, _ in entries)
+        if newest > self._observed:
+            self._advance(newest)
+        interval = self.segment_interval
+        min_live = self._min_live
+        groups: dict[int, list[tuple[bytes, bytes | None]]] = {}
+        for key, value in entries:
+            seg_id = _long_at(key, len(key) - 12)[0] // interval
+            if seg_id < min_live:
+                self.expired_records += 1
+                continue
+            groups.setdefault(seg_id, []).append((to_time_first(key), value))
+        for seg_id, group in groups.items():
+            self._segment_for_write(seg_id).write(group)
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def get(self, key: bytes) -> bytes | None:
+        if not self._open:
+            self._check_open()
+        ts = _long_at(key, len(key) - 12)[0]
+        if ts < self._live_from():
+            return None
+        segment = self._segments.get(ts // self.segment_interval)
+        return None if segment is None else segment.get(to_time_first(key))
+
+    def fetch(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
+              forward: bool = True) -> BytesIterator:
+        self._check_open()
+        if invalid_range(key_from, key_to):
+            return iter(())
+        actual_from = max(time_from, self._live_from())
+        if time_to < actual_from:
+            return iter(())
+        lo, hi = time_first_bounds(actual_from, time_to)
+        match = time_first_matcher(key_from, key_to, actual_from, time_to)
+        key_first = self.has_index and _several_keys(key_from, key_to)
+        return self._scan_time_first(max(0, actual_from), time_to, lo, hi, match, forward, key_first)
+
+    def all(self, forward: bool = True) -> BytesIterator:
+        self._check_open()
+        actual_from = max(0, self._live_from())
+        lo, hi = time_first_bounds(actual_from, LONG_MAX)
+        return self._scan_time_first(0, LONG_MAX, lo, hi, time_first_matcher(None, None, actual_from, LONG_MAX),
+                                     forward, False)
+
+    def _scan_time_first(self, seg_from: int, seg_to: int, lo: bytes, hi: bytes,
+                         match: Callable[[bytes], bool], forward: bool,
+                         key_first: bool) -> Iterator[tuple[bytes, bytes]]:
+        # a generator: segments are chosen when iteration starts, as in SegmentedStore._scan
+        for segment in self._segments_between(seg_from, seg_to, forward):
+            if not self._open:
+                return
+            found = ((from_time_first(k), v) for k, v in segment.range(lo, hi, forward) if match(k))
+            if key_first:
+                yield from sorted(found, reverse=not forward)
+            else:
+                yield from found
