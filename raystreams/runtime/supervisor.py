@@ -30,6 +30,7 @@ import contextlib
 import logging
 import threading
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,7 +96,9 @@ class Supervisor:
         self._nodes: frozenset[str] = frozenset()
         self._last_node_check = 0.0
         self.reattached = self._reattach()
-        restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        with warnings.catch_warnings():  # Ray's property warns about its own internals
+            warnings.simplefilter("ignore")
+            restarted = ray.get_runtime_context().was_current_actor_reconstructed
         if self.reattached or restarted:
             log.info("supervisor of %s restarted: reattached to %d task actors", self.app,
                      self.reattached)

@@ -60,6 +60,8 @@ BATCH_SIZE = 2000
 RESTORE_BATCH = 10_000
 RESTORE_LOG_EVERY = 50_000
 ALOS_CHECKPOINT_INTERVAL_S = 5.0
+ORPHAN_CHECK_S = 2.0
+ORPHAN_GRACE_S = 10.0
 
 
 def _tp_name(topic: str, partition: int) -> str:
@@ -528,7 +530,38 @@ class TaskActor:
                 self._thread = threading.Thread(target=self._main, name=f"task-{self.spec.task_id}",
                                                 daemon=True)
                 self._thread.start()
+                threading.Thread(target=self._orphan_watchdog, name="orphan-watchdog",
+                                 daemon=True).start()
         return self.runner.state
+
+    def _orphan_watchdog(self) -> None:
+        """Stop cleanly and exit when the supervisor is gone for good.
+
+        Task actors are detached so they survive a supervisor crash (Ray restarts it); if the
+        supervisor's name stays unknown for ``ORPHAN_GRACE_S`` (its owner, the process that
+        called ``KafkaStreams.start()``, died without ``close()``), nobody will ever stop this
+        actor: it commits, closes and exits instead of leaking.
+        """
+        import ray
+
+        config = self.runner.config
+        name, namespace = config.application_id, config.get("ray.namespace") or "raystreams"
+        missing_since: float | None = None
+        while not self._done.wait(ORPHAN_CHECK_S):
+            try:
+                ray.get_actor(name, namespace=namespace)
+                missing_since = None
+                continue
+            except ValueError:
+                missing_since = missing_since or time.monotonic()
+            except Exception:  # the GCS is busy: try again
+                continue
+            if time.monotonic() - missing_since >= ORPHAN_GRACE_S:
+                log.warning("[%s] supervisor %s is gone: stopping and exiting", self.spec.task_id,
+                            name)
+                self._stop.set()
+                self._done.wait(60)
+                os._exit(0)
 
     def _main(self) -> None:
         runner = self.runner
