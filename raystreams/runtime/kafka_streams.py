@@ -303,7 +303,10 @@ class KafkaStreams:
     def _handle_failure(self, event: dict[str, Any]) -> None:
         from raystreams.errors import StreamsException
 
-        exc = StreamsException(event.get("cause") or "task failed", task_id=event.get("task_id"))
+        exc = event.get("error")
+        if not isinstance(exc, BaseException):  # the actor died: no exception object
+            exc = StreamsException(event.get("cause") or "task failed",
+                                   task_id=event.get("task_id"))
         try:
             answer = self._handler(exc) if self._handler else None
         except Exception:

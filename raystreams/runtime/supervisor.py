@@ -205,9 +205,11 @@ class Supervisor:
             if self._stopping or task.watch_ref is not ref:
                 return
             task.watch_ref = None
+            error: BaseException | None = None
             try:
                 result = ray.get(ref)
                 cause = result.get("error_text") or "the task stopped on its own"
+                error = result.get("error")
             except Exception as exc:  # RayActorError: the actor died
                 cause = f"task actor died: {type(exc).__name__}: {exc}".splitlines()[0]
             task.last_error = cause
@@ -219,7 +221,7 @@ class Supervisor:
             while task.restarts and now - task.restarts[0] > self.window_s:
                 task.restarts.popleft()
             task.total_restarts += 1
-            self._event("failed", task.spec.task_id, cause=cause)
+            self._event("failed", task.spec.task_id, cause=cause, error=error)
             if len(task.restarts) > self.max_restarts:
                 task.state = "FAILED"
                 self.state = "ERROR"

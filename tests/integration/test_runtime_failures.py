@@ -189,6 +189,9 @@ def test_processing_error_under_eos_aborts_and_restarts(kafka_bootstrap, topic_f
     assert all(t["restarts"] == 0 for tid, t in tasks.items() if tid != failed_task)
     wait_for(lambda: seen, 10, 0.1, "the uncaught exception handler was called")
     assert "boom" in str(seen[0])
+    # the task's own exception crossed the actor hops with its fields
+    assert (seen[0].topic, seen[0].partition) == (source, part_of(boom_word))
+    assert seen[0].processor is not None and seen[0].offset is not None
     assert_each_count_once(output(kafka_bootstrap, sink, "read_committed"))
     assert streams.state() is State.RUNNING
 
