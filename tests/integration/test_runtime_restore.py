@@ -1,5 +1,7 @@
 """Restore on Kafka 4.4 and Ray: a restarted app resumes from its committed offsets and its
-local checkpoint; a changelog with transactions restores only committed data and finishes.
+local checkpoint (after a clean stop nothing is replayed, after an unclean one only the
+changelog tail, on a fresh state dir everything); a changelog with transactions restores only
+committed data and finishes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_restart_resumes_from_committed_offsets_and_local_checkpoint(
-        kafka_bootstrap, topic_factory, streams_factory, app_id, tmp_path):
+        kafka_bootstrap, topic_factory, streams_factory, app_id, tmp_path, ray_session):
     source, sink = topic_factory(3, prefix="words"), topic_factory(3, prefix="counts")
     config = {"application.id": app_id, "bootstrap.servers": kafka_bootstrap,
               "commit.interval.ms": 300}
@@ -28,10 +30,13 @@ def test_restart_resumes_from_committed_offsets_and_local_checkpoint(
              == dict(collections.Counter(part1)), 60, 0.3, "part 1 counted")
     committed = {tid: t["committed_offsets"] for tid, t in first.metrics()["tasks"].items()}
     assert first.close(30)  # clean: commit, checkpoint
+    changelog_after_first = consume_all(kafka_bootstrap, f"{app_id}-counts-changelog",
+                                        timeout=10)
 
     # same state dir: the checkpoint covers the whole changelog, nothing is replayed
     second = streams_factory(count_topology(source, sink), config)
     second.wait_until_running(60)
+    handles = second.task_handles()
     tasks = second.metrics()["tasks"]
     for tid, snap in tasks.items():
         assert snap["records_to_restore"] == 0, (tid, snap["restored_from"])
@@ -42,16 +47,33 @@ def test_restart_resumes_from_committed_offsets_and_local_checkpoint(
     wait_for(lambda: final(output(kafka_bootstrap, sink, "read_uncommitted")) == everything,
              60, 0.3, "all counted after the restart")
     assert dict(second.store("counts").all()) == everything
-    second.close(30)
+    # wait for the commit of everything, then stop uncleanly: no close, no new checkpoint
+    wait_for(lambda: all(t["lag"] and not any(t["lag"].values())
+                         and t["committed_offsets"] == t["end_offsets"]
+                         for t in second.metrics()["tasks"].values()), 30, 0.2, "all committed")
+    changelog_topic = f"{app_id}-counts-changelog"
+    changelog = consume_all(kafka_bootstrap, changelog_topic, timeout=10)
+    ray_session.kill(second.supervisor, no_restart=True)
+    for handle in handles.values():
+        ray_session.kill(handle)
+    second.close(10)
 
-    # a fresh state dir (another node, say): the whole changelog is restored
-    changelog = consume_all(kafka_bootstrap, f"{app_id}-counts-changelog", timeout=10)
-    third = streams_factory(count_topology(source, sink),
-                            {**config, "state.dir": str(tmp_path / "elsewhere")})
+    # same state dir again: only the changelog tail written after the checkpoint is replayed
+    third = streams_factory(count_topology(source, sink), config)
     third.wait_until_running(60)
     restored = sum(s["records_restored"] for s in third.metrics()["tasks"].values())
-    assert restored == len(changelog)
+    assert restored == len(changelog) - len(changelog_after_first)
+    assert 0 < restored < len(changelog)
     assert dict(third.store("counts").all()) == everything
+    third.close(30)
+
+    # a fresh state dir (another node, say): the whole changelog is restored
+    fourth = streams_factory(count_topology(source, sink),
+                             {**config, "state.dir": str(tmp_path / "elsewhere")})
+    fourth.wait_until_running(60)
+    restored = sum(s["records_restored"] for s in fourth.metrics()["tasks"].values())
+    assert restored == len(consume_all(kafka_bootstrap, changelog_topic, timeout=10))
+    assert dict(fourth.store("counts").all()) == everything
 
 
 class PutProcessor:
