@@ -344,6 +344,7 @@ HEADER_CASES = {
 }
 
 
+@pytest.mark.parametrize("cache", sorted(CACHES))
 @pytest.mark.parametrize("scenario", sorted(HEADER_CASES))
-def test_headers_pass_through_like_kafka(oracle: Any, scenario: str) -> None:
-    check(oracle, scenario, HEADER_CASES[scenario], NO_CACHE)
+def test_headers_pass_through_like_kafka(oracle: Any, scenario: str, cache: str) -> None:
+    check(oracle, scenario, HEADER_CASES[scenario], CACHES[cache])
