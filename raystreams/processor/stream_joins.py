@@ -182,7 +182,7 @@ def emit_interval_ms(context: Any) -> int:
 
 
 class KStreamJoinWindowProcessor(Processor):
-    """Puts each record with a key and a value into its side's window store, then forwards it."""
+    """Forwards each record, then puts it (with a key and a value) into its side's window store."""
 
     def __init__(self, store_name: str) -> None:
         self.store_name = store_name
@@ -192,11 +192,12 @@ class KStreamJoinWindowProcessor(Processor):
         self.store = context.get_state_store(self.store_name)
 
     def process(self, record: Record) -> None:
-        # a None key or value cannot join: it is not stored, but it still goes on, so a
-        # left/outer join can emit it (None key) or drop it
+        # forwarded first, stored after (Kafka's order); a None key or value is never stored
+        # (a retain-duplicates store skips None values), but still goes on, so an outer
+        # join can emit a None-key record
+        self.context.forward(record)
         if record.key is not None and record.value is not None:
             self.store.put(record.key, record.value, record.timestamp)
-        self.context.forward(record)
 
 
 class TimeTracker:

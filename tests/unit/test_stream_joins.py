@@ -331,3 +331,12 @@ def test_global_table_join_is_named_like_kafka():
     assert "Processor: KSTREAM-LEFTJOIN-0000000004 (stores: [])" in text
     assert "Processor: deliver (stores: [])" in str(
         _global_orders(True, Named("deliver")).build().describe())
+
+
+def test_self_join_without_optimization():
+    builder = StreamsBuilder()
+    stream = builder.stream("left", Consumed.with_(S, S))
+    stream.join(stream, joiner, JoinWindows.of_time_difference_with_no_grace(10),
+                StreamJoined.with_(S, S, S)).to("out", Produced.with_(S, S))
+    assert run(builder, [("left", "k", "a", 1), ("left", "k", "b", 2)]) == [
+        (0, "k", "a+a", 1), (1, "k", "b+a", 2), (1, "k", "a+b", 2), (1, "k", "b+b", 2)]
