@@ -98,8 +98,11 @@ class StreamStreamJoinGraphNode(GraphNode):
     def __init__(self, name: str, *, this_name: str, other_name: str, this_windowed: str,
                  other_windowed: str, this_supplier: Any, other_supplier: Any,
                  this_stores: list[Any], other_stores: list[Any],
-                 source_nodes: set[str]) -> None:
+                 source_nodes: set[str], self_join_supplier: Any = None,
+                 this_store: str | None = None) -> None:
         super().__init__(name)
+        self.self_join_supplier = self_join_supplier  # set when both sides are one stream
+        self.this_store = this_store
         self.this_name = this_name
         self.other_name = other_name
         self.this_windowed = this_windowed
@@ -111,6 +114,12 @@ class StreamStreamJoinGraphNode(GraphNode):
         self.source_nodes = source_nodes
 
     def write(self, topology: Topology) -> None:
+        if self.self_join_supplier is not None and self_join_optimized(topology):
+            # Kafka's rewriteSingleStoreSelfJoin: one processor, named as the merge
+            topology.add_processor(self.name, self.self_join_supplier, self.this_windowed)
+            topology.connect_processor_and_state_stores(self.name, self.this_store)
+            topology.copartition(sorted(self.source_nodes))
+            return
         for proc, supplier, parent, stores in (
                 (self.this_name, self.this_supplier, self.this_windowed, self.this_stores),
                 (self.other_name, self.other_supplier, self.other_windowed, self.other_stores)):
@@ -148,10 +157,33 @@ def register_join_changelog(topology: Topology, builder: Any) -> None:
     topology.add_internal_topic(f"{builder.name}-changelog", "changelog", None, configs)
 
 
+def self_join_optimized(topology: Topology) -> bool:
+    """Whether ``topology.optimization`` asks for the single-store self-join rewrite."""
+    config = getattr(topology, "build_config", None)
+    value = None
+    if config is not None:
+        getter = getattr(config, "get", None)
+        try:
+            value = getter("topology.optimization") if getter is not None else None
+        except Exception:  # noqa: BLE001 - a config without the key
+            value = None
+    if not value:
+        return False
+    choices = {v.strip() for v in str(value).split(",")}
+    return bool(choices & {"all", "single.store.self.join"})
+
+
 class _WindowedNode(ProcessorGraphNode):
-    """A join's windowed processor: adds its side's window store and its changelog."""
+    """A join's windowed processor: adds its side's window store and its changelog.
+
+    The other side's node of a self-join is dropped when the self-join rewrite applies.
+    """
+
+    self_join_other = False
 
     def write(self, topology: Topology) -> None:
+        if self.self_join_other and self_join_optimized(topology):
+            return
         super().write(topology)
         for builder in self.store_builders:
             register_join_changelog(topology, builder)
@@ -322,12 +354,17 @@ class KStreamJoinsMixin:
             outer_store=outer_builder.name if outer_builder is not None else None,
             serdes=join_serdes)
         extra = [outer_builder] if outer_builder is not None else []
+        self_join = None
+        if join_this.graph_node is join_other.graph_node:
+            other_windowed_node.self_join_other = True
+            self_join = sj.SelfJoinSupplier(this_store, ValueJoiner(joiner, with_key),
+                                            windows.before_ms, windows.after_ms, retention)
         node = StreamStreamJoinGraphNode(
             merge_name, this_name=join_this_name, other_name=join_other_name,
             this_windowed=this_windowed, other_windowed=other_windowed,
             this_supplier=this_supplier, other_supplier=other_supplier,
             this_stores=[other_builder, *extra], other_stores=[this_builder, *extra],
-            source_nodes=all_sources)
+            source_nodes=all_sources, self_join_supplier=self_join, this_store=this_store)
         builder.add_graph_node([join_this.graph_node, join_other.graph_node], node)
         return KStream(merge_name, sj_params.key_serde, None, all_sources, False, node, builder)
 

@@ -405,6 +405,63 @@ class _Reversed:
         return self.joiner(key, b, a)
 
 
+class KStreamKStreamSelfJoinProcessor(Processor):
+    """A stream joined with itself through one window store (Kafka's KStreamKStreamSelfJoin).
+
+    Written instead of the two join processors when ``topology.optimization`` includes
+    ``single.store.self.join`` and both sides are the same stream: each record joins the
+    stored records in ``[ts - before, ts + after]``, then the stored records join it in the
+    mirrored window, and the record joins itself (in timestamp order) unless expired.
+    """
+
+    def __init__(self, store_name: str, joiner: Callable[..., Any], before_ms: int,
+                 after_ms: int, retention_ms: int) -> None:
+        self.store_name = store_name
+        self.joiner = joiner
+        self.before_ms = before_ms
+        self.after_ms = after_ms
+        self.retention_ms = retention_ms
+        self.stream_time = NO_TIMESTAMP
+
+    def init(self, context: ProcessorContext) -> None:
+        self.context = context
+        self.store = context.get_state_store(self.store_name)
+
+    def process(self, record: Record) -> None:
+        key, value, ts = record.key, record.value, record.timestamp
+        if key is None or value is None:
+            log.warning("Skipping record due to null key or value. topic=[%s] offset=[%s]",
+                        getattr(self.context, "topic", None), getattr(self.context, "offset", None))
+            return
+        forward = self.context.forward
+        self_record = record.with_value(self.joiner(key, value, value)).with_timestamp(ts)
+        self.stream_time = max(self.stream_time, ts)
+        emit_self = ts > self.stream_time - self.retention_ms + 1
+        for other_ts, other in list(self.store.fetch(key, max(0, ts - self.before_ms),
+                                                     max(0, ts + self.after_ms))):
+            forward(record.with_value(self.joiner(key, value, other))
+                    .with_timestamp(max(ts, other_ts)))
+        emitted_self = False
+        for other_ts, other in list(self.store.fetch(key, max(0, ts - self.after_ms),
+                                                     max(0, ts + self.before_ms))):
+            out_ts = max(ts, other_ts)
+            if ts < out_ts and not emitted_self and emit_self:
+                emitted_self = True
+                forward(self_record)
+            forward(record.with_value(self.joiner(key, other, value)).with_timestamp(out_ts))
+        if not emitted_self and emit_self:
+            forward(self_record)
+
+
+class SelfJoinSupplier:
+    def __init__(self, store_name: str, joiner: Callable[..., Any], before_ms: int,
+                 after_ms: int, retention_ms: int) -> None:
+        self.args = (store_name, joiner, before_ms, after_ms, retention_ms)
+
+    def __call__(self) -> KStreamKStreamSelfJoinProcessor:
+        return KStreamKStreamSelfJoinProcessor(*self.args)
+
+
 # --------------------------------------------------------------------------- stream-table
 
 def value_or_none(vat: Any) -> Any:

@@ -340,3 +340,42 @@ def test_self_join_without_optimization():
                 StreamJoined.with_(S, S, S)).to("out", Produced.with_(S, S))
     assert run(builder, [("left", "k", "a", 1), ("left", "k", "b", 2)]) == [
         (0, "k", "a+a", 1), (1, "k", "b+a", 2), (1, "k", "a+b", 2), (1, "k", "b+b", 2)]
+
+
+def _self_join(optimization: str):
+    builder = StreamsBuilder({"topology.optimization": optimization})
+    stream = builder.stream("left", Consumed(S, S, name="source"))
+    stream.join(stream, joiner, JoinWindows.of_time_difference_with_no_grace(10),
+                StreamJoined(S, S, S, store_name="ss-join")).to("out", Produced(S, S, name="sink"))
+    return builder
+
+
+@pytest.mark.parametrize("optimization", ["all", "single.store.self.join"])
+def test_self_join_single_store_rewrite(optimization):
+    # Kafka's StreamsBuilderTest.shouldWrapProcessorsForStreamStreamSelfJoinWithShared...:
+    # one windowed processor and the merge-named self-join, sharing one store
+    topology = _self_join(optimization).build()
+    assert str(topology.describe()) == (
+        "Topologies:\n"
+        "   Sub-topology: 0\n"
+        "    Source: source (topics: [left])\n"
+        "      --> KSTREAM-WINDOWED-0000000001\n"
+        "    Processor: KSTREAM-WINDOWED-0000000001 (stores: [ss-join-this-join-store])\n"
+        "      --> KSTREAM-MERGE-0000000005\n"
+        "      <-- source\n"
+        "    Processor: KSTREAM-MERGE-0000000005 (stores: [ss-join-this-join-store])\n"
+        "      --> sink\n"
+        "      <-- KSTREAM-WINDOWED-0000000001\n"
+        "    Sink: sink (topic: out)\n"
+        "      <-- KSTREAM-MERGE-0000000005\n\n")
+    assert list(topology.stores) == ["ss-join-this-join-store"]
+
+
+def test_self_join_rewrite_gives_the_inner_join_output():
+    steps = [("left", "k", "a", 1), ("left", "k", "b", 2), ("left", "k", "c", 0),
+             ("left", "j", "x", 5), ("left", "k", "late", 100), ("left", "k", "d", 3)]
+    plain = run(_self_join("none"), steps, {"topology.optimization": "none"})
+    optimized = run(_self_join("all"), steps, {"topology.optimization": "all"})
+    assert optimized == plain
+    assert plain[:4] == [(0, "k", "a+a", 1), (1, "k", "b+a", 2), (1, "k", "a+b", 2),
+                         (1, "k", "b+b", 2)]
