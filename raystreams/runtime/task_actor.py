@@ -125,6 +125,10 @@ class TaskRunner:
         self._lock = threading.RLock()
         self.restored_from: dict[str, int] = {}
         self.global_task: Any = None
+        self._idle_deadlines: dict[tuple[str, int], float] = {}
+        self._read_committed = (self.config.consumer_configs("main").get("isolation.level")
+                                == "read_committed")
+        self._waiting_since: float | None = None
         self.global_consumer: Any = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -323,23 +327,70 @@ class TaskRunner:
                 batches, errors = to_records(msgs)
                 if errors:
                     raise_for_errors(errors, task_id=self.task_id)
-                task = self.task
                 for (topic, partition), records in batches.items():
-                    task.add_records(topic, partition, records)
+                    self.task.add_records(topic, partition, records)
                     self.metrics.records_consumed += len(records)
                     name = _tp_name(topic, partition)
                     if name not in self.metrics.first_offsets:
                         self.metrics.first_offsets[name] = records[0].offset
+            task = self.task
+            if task.has_records_queued() and self._ready_to_process():
                 now = task.clock()
                 while task.process(now):
                     processed += 1
                     task.maybe_punctuate_stream_time()
+                    if len(task.partition_group.queues) > 1 and not self._ready_to_process():
+                        break
             self.task.maybe_punctuate_system_time()
             self.producer.poll()
             if (self.task.commit_requested
                     or time.monotonic() - self._last_commit >= self.commit_interval_s):
                 self.commit()
         return processed
+
+    def _ready_to_process(self) -> bool:
+        """Kafka's ``PartitionGroup.readyToProcess`` (KIP-695) for tasks with several inputs.
+
+        With ``max.task.idle.ms`` -1 a task processes whatever it has. Otherwise an empty input
+        partition blocks processing while its lag is unknown or positive (the records are on
+        the broker: fetch them first, so records are picked in timestamp order across
+        partitions), and, once its lag is known to be zero, for ``max.task.idle.ms`` more.
+        """
+        queues = self.task.partition_group.queues
+        if len(queues) <= 1:
+            return True
+        idle_ms = self.config["max.task.idle.ms"]
+        if idle_ms < 0:
+            return True
+        empty = [tp for tp, q in queues.items() if q.size() == 0]
+        if not empty:
+            self._idle_deadlines.clear()
+            return True
+        now = time.monotonic()
+        ready = True
+        for tp, pos in positions(self.consumer, empty).items():
+            marks = self.consumer.get_watermark_offsets(TopicPartition(*tp), cached=True)
+            high = marks[1] if marks else -1
+            if 0 <= pos < high and self._read_committed:
+                # the fetched high watermark counts open transactions: ask for the LSO
+                try:
+                    stable = self.consumer.get_watermark_offsets(TopicPartition(*tp),
+                                                                 timeout=1.0, cached=False)
+                    high = stable[1] if stable else high
+                except Exception:
+                    pass
+            if pos < 0 or high < 0 or high > pos:  # lag unknown, or records still to fetch
+                self._idle_deadlines.pop(tp, None)
+                ready = False
+                continue
+            deadline = self._idle_deadlines.setdefault(tp, now + idle_ms / 1000.0)
+            if now < deadline:
+                ready = False
+        if not ready and self._waiting_since is None:
+            self._waiting_since = now
+        if ready:
+            self._waiting_since = None
+        return ready
 
     def run(self, stop: threading.Event) -> None:
         """``run_once`` until ``stop`` is set."""

@@ -181,8 +181,10 @@ def consume_all_fixture() -> Callable[..., list[Message]]:
 # --------------------------------------------------------------------------- Ray and apps
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-#: Directories Ray workers import test topologies and examples from.
-WORKER_PATHS = [os.path.join(REPO_ROOT, "tests", "integration"), os.path.join(REPO_ROOT, "examples")]
+#: Directories Ray workers import from: this checkout first (workers must run the raystreams
+#: under test, wherever an editable install points), test topologies, examples.
+WORKER_PATHS = [REPO_ROOT, os.path.join(REPO_ROOT, "tests", "integration"),
+                os.path.join(REPO_ROOT, "examples")]
 
 
 @pytest.fixture(scope="session")

@@ -51,3 +51,31 @@ def test_global_table_join_with_non_copartitioned_inputs(kafka_bootstrap, topic_
     wait_for(lambda: (send(kafka_bootstrap, orders, [("late", "p1:late")]) or True) and any(
         m.value() == b"p1:late of plums" for m in consume_all(kafka_bootstrap, out, timeout=3)),
         60, 0.5, "orders joined with the updated product")
+
+
+def test_copartitioned_stream_table_join_reads_both_inputs_in_timestamp_order(
+        kafka_bootstrap, topic_factory, streams_factory, app_id):
+    """Each task reads partition p of both topics; records already on the broker are picked
+    by timestamp across them (the task waits for the fetch of an empty partition with lag),
+    so every click finds its user although the table and the stream arrive separately."""
+    users, clicks = topic_factory(3, prefix="users"), topic_factory(3, prefix="clicks")
+    out = topic_factory(3, prefix="joined")
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "partitioner": "murmur2_random"})
+    for i in range(30):
+        producer.produce(users, key=f"u{i}".encode(), value=f"user{i}".encode(), timestamp=1000)
+    producer.flush(30)
+    for i in range(30):
+        producer.produce(clicks, key=f"u{i}".encode(), value=f"click{i}".encode(),
+                         timestamp=2000 + i)
+    producer.flush(30)
+    builder = StreamsBuilder()
+    table = builder.table(users)
+    builder.stream(clicks).join(table, lambda click, user: f"{user}:{click}").to(out)
+    streams = streams_factory(builder.build(), {"application.id": app_id,
+                                                "bootstrap.servers": kafka_bootstrap,
+                                                "commit.interval.ms": 200})
+    assert sorted(t.task_id for t in streams.plan.tasks) == ["0_0", "0_1", "0_2"]
+    assert all(len(t.input_partitions) == 2 for t in streams.plan.tasks)
+    records = consume_all(kafka_bootstrap, out, expected=30, timeout=60)
+    assert sorted(m.value().decode() for m in records) == sorted(
+        f"user{i}:click{i}" for i in range(30))

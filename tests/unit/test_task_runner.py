@@ -92,10 +92,15 @@ class FakeConsumer:
             raise self.commit_errors.pop(0)
         self.commits.append({(tp.topic, tp.partition): tp.offset for tp in offsets})
 
+    marks: dict = {}
+    positions: dict = {}
+
     def get_watermark_offsets(self, partition, timeout=None, cached=False):
-        return (0, 10)
+        return self.marks.get((partition.topic, partition.partition), (0, 10))
 
     def position(self, partitions):
+        for tp in partitions:
+            tp.offset = self.positions.get((tp.topic, tp.partition), tp.offset)
         return partitions
 
     def consumer_group_metadata(self):
@@ -301,3 +306,60 @@ def test_spread_balances_and_keeps_tasks_in_place():
     three = spread(tasks, ["a", "b", "c"], two)
     assert sorted(list(three.values()).count(n) for n in "abc") == [2, 2, 2]
     assert sum(1 for t in tasks if three[t] != two[t]) == 2
+
+
+# ------------------------------------------------------------------ max.task.idle.ms (KIP-695)
+
+
+def merge_runner(tmp_path, consumer, producer, **config):
+    builder = StreamsBuilder()
+    builder.stream("a").merge(builder.stream("b")).to("out")
+    top = builder.build()
+    conf = StreamsConfig({"application.id": "app", "bootstrap.servers": "fake:9092",
+                          "state.dir": str(tmp_path), "commit.interval.ms": 0, **config})
+    plan = plan_app(top, conf, lambda topics: {t: 1 for t in topics})
+    runner = TaskRunner(plan.task("0_0"), top, conf, consumer_factory=lambda cfg, kind: consumer,
+                        producer_factory=lambda cfg, tid: StreamsProducer(producer, task_id=tid),
+                        state_manager_factory=None)
+    runner.initialize()
+    return runner
+
+
+def msg(topic, offset, value, ts):
+    return FakeMessage(topic, 0, offset, b"k", value.encode(), ts=ts)
+
+
+def test_an_empty_partition_with_lag_blocks_until_its_records_arrive(tmp_path):
+    consumer, producer = FakeConsumer([[msg("a", 0, "a2", 2)], [msg("b", 0, "b1", 1)]]), \
+        FakeProducer()
+    consumer.marks = {("a", 0): (0, 1), ("b", 0): (0, 1)}
+    consumer.positions = {("a", 0): 1, ("b", 0): 0}  # b's record is on the broker
+    runner = merge_runner(tmp_path, consumer, producer)
+    assert runner.run_once() == 0  # waits for b rather than process a out of order
+    consumer.positions = {("a", 0): 1, ("b", 0): 1}
+    assert runner.run_once() == 2
+    assert [v for _, _, v in producer.sent] == [b"b1", b"a2"]  # timestamp order
+
+
+def test_an_empty_partition_known_caught_up_does_not_block(tmp_path):
+    consumer, producer = FakeConsumer([[msg("a", 0, "a1", 1)]]), FakeProducer()
+    consumer.marks = {("a", 0): (0, 1), ("b", 0): (0, 0)}
+    consumer.positions = {("a", 0): 1, ("b", 0): 0}  # b: zero lag
+    runner = merge_runner(tmp_path, consumer, producer)
+    assert runner.run_once() == 1
+
+
+def test_max_task_idle_ms_waits_for_a_caught_up_partition(tmp_path):
+    consumer, producer = FakeConsumer([[msg("a", 0, "a1", 1)]]), FakeProducer()
+    consumer.marks = {("a", 0): (0, 1), ("b", 0): (0, 0)}
+    consumer.positions = {("a", 0): 1, ("b", 0): 0}
+    runner = merge_runner(tmp_path, consumer, producer, **{"max.task.idle.ms": 60_000})
+    assert runner.run_once() == 0
+
+
+def test_max_task_idle_ms_minus_one_never_waits(tmp_path):
+    consumer, producer = FakeConsumer([[msg("a", 0, "a1", 1)]]), FakeProducer()
+    consumer.marks = {("b", 0): (0, 5)}
+    consumer.positions = {("b", 0): 0}  # lag 5, but -1 disables waiting
+    runner = merge_runner(tmp_path, consumer, producer, **{"max.task.idle.ms": -1})
+    assert runner.run_once() == 1
