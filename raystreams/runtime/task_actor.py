@@ -371,6 +371,11 @@ class TaskRunner:
         for tp, pos in positions(self.consumer, empty).items():
             marks = self.consumer.get_watermark_offsets(TopicPartition(*tp), cached=True)
             high = marks[1] if marks else -1
+            if pos < 0 and marks and marks[0] >= 0:
+                # nothing consumed yet: the fetch starts at the committed offset or the reset
+                committed = self._committed.get(tp)
+                pos = committed if committed is not None else (
+                    marks[0] if self.config["auto.offset.reset"] == "earliest" else high)
             if 0 <= pos < high and self._read_committed:
                 # the fetched high watermark counts open transactions: ask for the LSO
                 try:

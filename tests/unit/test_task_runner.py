@@ -363,3 +363,19 @@ def test_max_task_idle_ms_minus_one_never_waits(tmp_path):
     consumer.positions = {("b", 0): 0}  # lag 5, but -1 disables waiting
     runner = merge_runner(tmp_path, consumer, producer, **{"max.task.idle.ms": -1})
     assert runner.run_once() == 1
+
+
+def test_a_partition_that_never_had_records_does_not_block(tmp_path):
+    consumer, producer = FakeConsumer([[msg("a", 0, "a1", 1)]]), FakeProducer()
+    consumer.marks = {("a", 0): (0, 1), ("b", 0): (0, 0)}
+    consumer.positions = {("a", 0): 1, ("b", 0): -1001}  # b: no position yet, but empty
+    runner = merge_runner(tmp_path, consumer, producer)
+    assert runner.run_once() == 1
+
+
+def test_lag_unknown_before_the_first_fetch_blocks(tmp_path):
+    consumer, producer = FakeConsumer([[msg("a", 0, "a1", 1)]]), FakeProducer()
+    consumer.marks = {("a", 0): (0, 1), ("b", 0): (-1001, -1001)}
+    consumer.positions = {("a", 0): 1, ("b", 0): -1001}
+    runner = merge_runner(tmp_path, consumer, producer)
+    assert runner.run_once() == 0
