@@ -28,6 +28,7 @@ from raystreams.state.suppliers import (
     LRUMapSupplier,
     RocksDBKeyValueBytesStoreSupplier,
     RocksDBSessionBytesStoreSupplier,
+    RocksDBTimeOrderedSessionBytesStoreSupplier,
     RocksDBTimeOrderedWindowBytesStoreSupplier,
     RocksDBWindowBytesStoreSupplier,
     SessionBytesStoreSupplier,
@@ -102,6 +103,15 @@ class Stores:
     @staticmethod
     def persistent_session_store(name: str, retention_period: Duration) -> SessionBytesStoreSupplier:
         return RocksDBSessionBytesStoreSupplier(name, to_millis(retention_period, "retentionPeriod"))
+
+    @staticmethod
+    def persistent_time_ordered_session_store(name: str, retention_period: Duration) -> SessionBytesStoreSupplier:
+        """A rocksdict session store in time order, with index.
+
+        Kafka's internal ``RocksDbTimeOrderedSessionBytesStoreSupplier``, which its DSL uses for
+        emit-on-window-close session aggregations. Not part of Kafka's public ``Stores``.
+        """
+        return RocksDBTimeOrderedSessionBytesStoreSupplier(name, to_millis(retention_period, "retentionPeriod"))
 
     @staticmethod
     def in_memory_session_store(name: str, retention_period: Duration) -> SessionBytesStoreSupplier:

@@ -22,6 +22,7 @@ __all__ = [
     "LRUMapSupplier",
     "RocksDBKeyValueBytesStoreSupplier",
     "RocksDBSessionBytesStoreSupplier",
+    "RocksDBTimeOrderedSessionBytesStoreSupplier",
     "RocksDBTimeOrderedWindowBytesStoreSupplier",
     "RocksDBWindowBytesStoreSupplier",
     "SessionBytesStoreSupplier",
@@ -196,6 +197,14 @@ class InMemoryWindowBytesStoreSupplier(WindowBytesStoreSupplier):
     def _provider(self) -> MemorySegmentProvider:
         return MemorySegmentProvider()
 
+    def get(self) -> SegmentedStore:
+        # by window start, then key, as Kafka's InMemoryWindowStore iterates
+        from raystreams.state.base.time_ordered import InMemoryWindowStore
+        store = InMemoryWindowStore(self.name, self.retention_period, self.segment_interval, WINDOW_KEY_SCHEMA,
+                                    self._provider())
+        store.timestamped = self.timestamped
+        return store
+
     def persistent(self) -> bool:
         return False
 
@@ -240,6 +249,18 @@ class RocksDBSessionBytesStoreSupplier(SessionBytesStoreSupplier):
         return True
 
 
+class RocksDBTimeOrderedSessionBytesStoreSupplier(RocksDBSessionBytesStoreSupplier):
+    """Persistent session stores in time order, with index (Kafka's ``RocksDbTimeOrderedSessionBytesStoreSupplier``).
+
+    The store of emit-on-window-close session aggregations: ``find_sessions(earliest_end,
+    latest_end)`` reads sessions by end time and applies no retention.
+    """
+
+    def get(self) -> SegmentedStore:
+        from raystreams.state.base.time_ordered import TimeOrderedSessionStore
+        return TimeOrderedSessionStore(self.name, self.retention_period, self.segment_interval, self._provider())
+
+
 class InMemorySessionBytesStoreSupplier(SessionBytesStoreSupplier):
     """In-memory session stores."""
 
@@ -247,6 +268,12 @@ class InMemorySessionBytesStoreSupplier(SessionBytesStoreSupplier):
 
     def _provider(self) -> MemorySegmentProvider:
         return MemorySegmentProvider()
+
+    def get(self) -> SegmentedStore:
+        # by session end, then key, as Kafka's InMemorySessionStore iterates
+        from raystreams.state.base.time_ordered import InMemorySessionStore
+        return InMemorySessionStore(self.name, self.retention_period, self.segment_interval, SESSION_KEY_SCHEMA,
+                                    self._provider())
 
     def persistent(self) -> bool:
         return False

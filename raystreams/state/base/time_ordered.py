@@ -32,7 +32,7 @@ from raystreams.state.base.segmented import SegmentedStore
 if TYPE_CHECKING:
     from raystreams.state.base.segmented import SegmentProvider
 
-__all__ = ["TimeOrderedWindowStore", "from_time_first", "several_keys", "time_first_bounds",
+__all__ = ["InMemorySessionStore", "InMemoryWindowStore", "TimeOrderedSessionStore", "TimeOrderedWindowStore", "from_time_first", "several_keys", "time_first_bounds",
            "time_first_matcher", "to_time_first"]
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,9 @@ class TimeOrderedWindowStore(SegmentedStore):
     def _live_from(self) -> int:
         return self._observed - self.retention_period
 
+    def _expired(self, ts: int) -> bool:
+        return ts // self.segment_interval < self._min_live
+
     # -- writes -----------------------------------------------------------------------------------
 
     def put(self, key: bytes, value: bytes | None) -> None:
@@ -117,12 +120,11 @@ class TimeOrderedWindowStore(SegmentedStore):
         ts = _long_at(key, len(key) - 12)[0]
         if ts > self._observed:
             self._advance(ts)
-        seg_id = ts // self.segment_interval
-        if seg_id < self._min_live:
+        if self._expired(ts):
             self.expired_records += 1
             log.debug("Skipping record for expired segment of store %s", self._name)
             return
-        self._segment_for_write(seg_id).put(to_time_first(key), value)
+        self._segment_for_write(ts // self.segment_interval).put(to_time_first(key), value)
 
     def _write_grouped(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
         self._check_open()
@@ -133,14 +135,14 @@ class TimeOrderedWindowStore(SegmentedStore):
         if newest > self._observed:
             self._advance(newest)
         interval = self.segment_interval
-        min_live = self._min_live
+        expired = self._expired
         groups: dict[int, list[tuple[bytes, bytes | None]]] = {}
         for key, value in entries:
-            seg_id = _long_at(key, len(key) - 12)[0] // interval
-            if seg_id < min_live:
+            ts = _long_at(key, len(key) - 12)[0]
+            if expired(ts):
                 self.expired_records += 1
                 continue
-            groups.setdefault(seg_id, []).append((to_time_first(key), value))
+            groups.setdefault(ts // interval, []).append((to_time_first(key), value))
         for seg_id, group in groups.items():
             self._segment_for_write(seg_id).write(group)
 
@@ -187,3 +189,194 @@ class TimeOrderedWindowStore(SegmentedStore):
                 yield from sorted(found, reverse=not forward)
             else:
                 yield from found
+
+
+def _window_order(kv: tuple[bytes, bytes]) -> tuple[bytes, bytes, bytes]:
+    k = kv[0]
+    return k[-12:-4], k[:-12], k[-4:]  # start, key, seqnum
+
+
+def _session_order(kv: tuple[bytes, bytes]) -> tuple[bytes, bytes, bytes]:
+    k = kv[0]
+    return k[-16:-8], k[:-16], k[-8:]  # end, key, start
+
+
+class _InMemoryOrder(SegmentedStore):
+    """Kafka's in-memory window and session stores: maps by time first, then key.
+
+    Kafka's ``InMemoryWindowStore`` iterates window start → key → value and its
+    ``InMemorySessionStore`` session end → key → start; their suppliers give the caching layer
+    1 ms segments (``segmentIntervalMs() == 1``), so the cache iterates the same way. Here the
+    segments keep the key-first layout, which a single-key read already visits in time order;
+    reads over several keys are put in Kafka's order. Retention is the key-ordered store's
+    (reads keep times after ``observed - retention``; each expired write is dropped), as in
+    Kafka's in-memory stores.
+    """
+
+    cache_segment_interval = 1
+    """The segment interval of the cache in front (Kafka's in-memory ``segmentIntervalMs()``)."""
+    _order: Callable[[tuple[bytes, bytes]], tuple[bytes, bytes, bytes]]
+
+    def fetch(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
+              forward: bool = True) -> BytesIterator:
+        found = super().fetch(key_from, key_to, time_from, time_to, forward)
+        if key_from is not None and key_from == key_to:
+            return found
+        return self._sorted(found, forward)
+
+    def all(self, forward: bool = True) -> BytesIterator:
+        return self._sorted(super().all(forward), forward)
+
+    def _sorted(self, found: BytesIterator, forward: bool) -> Iterator[tuple[bytes, bytes]]:
+        # a generator: the store is read when iteration starts, as the other scans; closing the
+        # store ends it
+        for kv in sorted(found, key=type(self)._order, reverse=not forward):
+            if not self._open:
+                return
+            yield kv
+
+
+class InMemoryWindowStore(_InMemoryOrder):
+    """Kafka's ``InMemoryWindowStore`` order: by window start, then key."""
+
+    _order = staticmethod(_window_order)
+
+
+class InMemorySessionStore(_InMemoryOrder):
+    """Kafka's ``InMemorySessionStore`` order: by session end, then key, then start."""
+
+    _order = staticmethod(_session_order)
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+_SESSION_TAIL = struct.Struct(">qq")
+INDEX_PREFIX = b"\x01"
+
+
+def session_time_first(key: bytes) -> bytes:
+    """``[key][end][start]`` → ``[0x00][end][start][key]`` (Kafka's ``TimeFirstSessionKeySchema``)."""
+    n = len(key) - 16
+    return TIME_FIRST_PREFIX + key[n:] + key[:n]
+
+
+def session_from_time_first(key: bytes) -> bytes:
+    """``[0x00][end][start][key]`` → ``[key][end][start]``."""
+    return key[17:] + key[1:17]
+
+
+class TimeOrderedSessionStore(SegmentedStore):
+    """Kafka's ``RocksDBTimeOrderedSessionStore`` with its index (the emit-final session store).
+
+    Each segment (by session end) holds a base entry ``[0x00][end][start][key]`` with the value
+    and an index entry ``[0x01][key][end][start]`` (empty), as Kafka's
+    ``RocksDBTimeOrderedSessionSegmentedBytesStore``. Key lookups (``fetch``, ``get``) go
+    through the index, in key order, with the usual retention (sessions ending after
+    ``observed - retention``); ``fetch_sessions(earliest_end, latest_end)`` (Kafka's
+    ``findSessions(earliestSessionEndTime, latestSessionEndTime)``) and ``all`` read the base
+    entries in (end, start, key) order, and ``fetch_sessions`` applies no retention at all:
+    closed sessions stay findable until their segment is dropped. A write is dropped only when
+    its segment has expired. The layers above and the changelog keep ``SessionKeySchema`` keys.
+    """
+
+    time_ordered = True
+
+    def __init__(self, name: str, retention_ms: int, segment_interval_ms: int,
+                 provider: SegmentProvider) -> None:
+        from raystreams.state.base.key_schema import SESSION_KEY_SCHEMA
+        super().__init__(name, retention_ms, segment_interval_ms, SESSION_KEY_SCHEMA, provider)
+
+    @staticmethod
+    def _end(key: bytes) -> int:
+        return _long_at(key, len(key) - 16)[0]
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def put(self, key: bytes, value: bytes | None) -> None:
+        self._write_grouped([(key, value)])
+
+    def _write_grouped(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
+        self._check_open()
+        entries = list(entries)
+        if not entries:
+            return
+        end_of = self._end
+        newest = max(end_of(k) for k, _ in entries)
+        if newest > self._observed:
+            self._advance(newest)
+        interval = self.segment_interval
+        min_live = self._min_live
+        groups: dict[int, list[tuple[bytes, bytes | None]]] = {}
+        for key, value in entries:
+            seg_id = end_of(key) // interval
+            if seg_id < min_live:
+                self.expired_records += 1
+                continue
+            # index first, as Kafka: a base entry never exists without its index entry
+            groups.setdefault(seg_id, []).extend(
+                ((INDEX_PREFIX + key, None if value is None else b""), (session_time_first(key), value)))
+        for seg_id, group in groups.items():
+            self._segment_for_write(seg_id).write(group)
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def get(self, key: bytes) -> bytes | None:
+        if not self._open:
+            self._check_open()
+        end = self._end(key)
+        if end < self._observed - self.retention_period + 1:
+            return None
+        segment = self._segments.get(end // self.segment_interval)
+        return None if segment is None else segment.get(session_time_first(key))
+
+    def fetch(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
+              forward: bool = True) -> BytesIterator:
+        self._check_open()
+        if invalid_range(key_from, key_to):
+            return iter(())
+        schema = self.schema
+        actual_from = max(time_from, self._observed - self.retention_period + 1)
+        if key_from is not None and key_from == key_to:
+            lo = INDEX_PREFIX + schema.lower_range_fixed(key_from, actual_from)
+            hi = INDEX_PREFIX + schema.upper_range_fixed(key_from, time_to)
+        else:
+            lo = INDEX_PREFIX + (b"" if key_from is None else schema.lower_range(key_from, actual_from))
+            hi = b"\x02" if key_to is None else INDEX_PREFIX + schema.upper_range(key_to, time_to)
+        match = schema.matcher(key_from, key_to, actual_from, time_to)
+        return self._scan_index(max(0, actual_from), lo, hi, match, forward)
+
+    def _scan_index(self, seg_from: int, lo: bytes, hi: bytes, match: Callable[[bytes], bool],
+                    forward: bool) -> Iterator[tuple[bytes, bytes]]:
+        for segment in self._segments_between(seg_from, LONG_MAX, forward):
+            if not self._open:
+                return
+            get = segment.get
+            for index_key, _ in segment.range(lo, hi, forward):
+                key = index_key[1:]
+                if not match(key):
+                    continue
+                value = get(session_time_first(key))
+                if value is not None:
+                    yield key, value
+
+    def fetch_sessions(self, earliest_end: int, latest_end: int) -> BytesIterator:
+        """Every key's sessions ending in ``[earliest_end, latest_end]``, by end, start, key."""
+        self._check_open()
+        lo = TIME_FIRST_PREFIX + _LONG.pack(max(0, earliest_end))
+        hi = TIME_FIRST_PREFIX + _LONG.pack(latest_end + 1) if latest_end < LONG_MAX else INDEX_PREFIX
+        return self._scan_base(max(0, earliest_end), latest_end, lo, hi, earliest_end, latest_end, True)
+
+    def all(self, forward: bool = True) -> BytesIterator:
+        self._check_open()
+        actual_from = max(0, self._observed - self.retention_period + 1)
+        lo = TIME_FIRST_PREFIX + _LONG.pack(actual_from)
+        return self._scan_base(0, LONG_MAX, lo, INDEX_PREFIX, actual_from, LONG_MAX, forward)
+
+    def _scan_base(self, seg_from: int, seg_to: int, lo: bytes, hi: bytes, end_from: int, end_to: int,
+                   forward: bool) -> Iterator[tuple[bytes, bytes]]:
+        for segment in self._segments_between(seg_from, seg_to, forward):
+            if not self._open:
+                return
+            for base_key, value in segment.range(lo, hi, forward):
+                if base_key[:1] == TIME_FIRST_PREFIX and end_from <= _long_at(base_key, 1)[0] <= end_to:
+                    yield session_from_time_first(base_key), value

@@ -45,8 +45,11 @@ class CachingSegmentedStore(CachingLayer):
         bottom = self.inner_most()
         # Over Kafka's time-ordered window store the cache is kept in its order too
         # (TimeOrderedCachingWindowStore): cache keys are [segment id][time-first key].
-        self._time_ordered = bool(getattr(bottom, "time_ordered", False))
+        self._time_ordered = bool(getattr(bottom, "time_ordered", False)) and bottom.schema.is_window
         self._has_index = bool(getattr(bottom, "has_index", False))
+        # Kafka's in-memory suppliers give the cache a segment interval of 1 ms, so the cache
+        # iterates by time, then key, as their stores do (segmentIntervalMs() == 1)
+        self._interval = getattr(bottom, "cache_segment_interval", None) or self.wrapped.segment_interval
 
     @property
     def schema(self) -> Any:
@@ -65,10 +68,10 @@ class CachingSegmentedStore(CachingLayer):
         return max(self._observed, self.wrapped.observed_stream_time)
 
     def _segment_of(self, key: bytes) -> int:
-        return self.wrapped.schema.segment_timestamp(key) // self.wrapped.segment_interval
+        return self.wrapped.schema.segment_timestamp(key) // self._interval
 
     def _cache_key(self, key: bytes) -> bytes:
-        seg = _LONG.pack(self.wrapped.schema.segment_timestamp(key) // self.wrapped.segment_interval)
+        seg = _LONG.pack(self.wrapped.schema.segment_timestamp(key) // self._interval)
         return seg + (to_time_first(key) if self._time_ordered else key)
 
     def _store_key(self, cache_key: bytes) -> bytes:
@@ -109,7 +112,7 @@ class CachingSegmentedStore(CachingLayer):
         ts = self.wrapped.schema.segment_timestamp(key)
         if ts > self._observed:
             self._observed = ts
-        seg = _LONG.pack(ts // self.wrapped.segment_interval)
+        seg = _LONG.pack(ts // self._interval)
         self._named().put(seg + (to_time_first(key) if self._time_ordered else key), value,
                           self._context.record_context)
 
@@ -130,7 +133,7 @@ class CachingSegmentedStore(CachingLayer):
         if invalid_range(key_from, key_to):
             return iter(())
         schema = self.wrapped.schema
-        interval = self.wrapped.segment_interval
+        interval = self._interval
         if schema.is_window and time_to < time_from:
             return iter(())
         if self._time_ordered:
@@ -161,7 +164,7 @@ class CachingSegmentedStore(CachingLayer):
                             time_from: int, time_to: int, forward: bool) -> BytesIterator:
         # Kafka's TimeOrderedCachingWindowStore: the cached time-first keys of the time range,
         # filtered by key and time only (no retention), merged in the store's order
-        interval = self.wrapped.segment_interval
+        interval = self._interval
         lo, hi = time_first_bounds(time_from, time_to)
         cache_hi = (_LONG.pack(time_to // interval) + hi if time_to < LONG_MAX
                     else _LONG.pack(LONG_MAX // interval) + hi)

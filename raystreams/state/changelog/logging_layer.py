@@ -124,6 +124,9 @@ class ChangeLoggingSegmentedBytesStore(_ChangeLogging):
         self.get = wrapped.get
         self.fetch = wrapped.fetch
         self.all = wrapped.all
+        fetch_sessions = getattr(wrapped, "fetch_sessions", None)
+        if fetch_sessions is not None:  # the time-ordered session store
+            self.fetch_sessions = fetch_sessions
 
     @property
     def schema(self) -> Any:

@@ -106,6 +106,9 @@ class MeteredSessionStore(MeteredStore, Generic[K, V]):
         if n == 2:
             self.range_queries += 1
             end_from, end_to = _ms(args[0]), _ms(args[1])
+            by_end = getattr(self._down, "fetch_sessions", None)
+            if by_end is not None:  # Kafka's time-ordered session store: by end time, no retention
+                return KeyValueIterator(_sessions(by_end(end_from, end_to), self._kd, self._vd, self._topic))
             it = self._down.fetch(None, None, end_from, LONG_MAX, True)
             return KeyValueIterator(_sessions(it, self._kd, self._vd, self._topic, end_from, end_to))
         raise StoreArgumentError(f"find_sessions takes 2, 3 or 4 arguments, got {n}")
