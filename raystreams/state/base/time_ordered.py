@@ -12,10 +12,10 @@ at or after ``observed stream time - retention`` (Kafka's ``getActualFrom`` for 
 schema, so that a window that has just closed can still be emitted), and a write is dropped
 only when its whole segment has expired (``getOrCreateSegmentIfLive``).
 
-With ``has_index`` (Kafka uses it for sliding windows) key-range fetches of several keys
-iterate key first within each segment, as Kafka's index iterator does; single-key fetches,
-``fetch_all`` and ``all`` are the same either way (a fetch with both key bounds ``None`` counts
-as ``fetch_all``).
+With ``has_index`` (Kafka uses it for sliding windows) each segment also holds an index entry
+``[0x01][key][start][seqnum]`` per window, and fetches by key read through it, key first (a
+single key's windows come in time order either way); ``fetch_all`` and ``all`` read the
+time-first entries (a fetch with both key bounds ``None`` counts as ``fetch_all``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 _LONG = struct.Struct(">q")
 _long_at = _LONG.unpack_from
 TIME_FIRST_PREFIX = b"\x00"
+INDEX_PREFIX = b"\x01"
 
 
 def to_time_first(key: bytes) -> bytes:
@@ -76,9 +77,6 @@ def several_keys(key_from: bytes | None, key_to: bytes | None) -> bool:
     ``fetch(null, null, ...)``, which raystreams cannot tell apart from ``fetch_all``.
     """
     return (key_from is not None or key_to is not None) and key_from != key_to
-
-
-_several_keys = several_keys
 
 
 def time_first_bounds(time_from: int, time_to: int) -> tuple[bytes, bytes]:
@@ -124,7 +122,10 @@ class TimeOrderedWindowStore(SegmentedStore):
             self.expired_records += 1
             log.debug("Skipping record for expired segment of store %s", self._name)
             return
-        self._segment_for_write(ts // self.segment_interval).put(to_time_first(key), value)
+        segment = self._segment_for_write(ts // self.segment_interval)
+        if self.has_index:  # index first, as Kafka: a base entry never exists without its index entry
+            segment.put(INDEX_PREFIX + key, None if value is None else b"")
+        segment.put(to_time_first(key), value)
 
     def _write_grouped(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
         self._check_open()
@@ -142,7 +143,10 @@ class TimeOrderedWindowStore(SegmentedStore):
             if expired(ts):
                 self.expired_records += 1
                 continue
-            groups.setdefault(ts // interval, []).append((to_time_first(key), value))
+            group = groups.setdefault(ts // interval, [])
+            if self.has_index:
+                group.append((INDEX_PREFIX + key, None if value is None else b""))
+            group.append((to_time_first(key), value))
         for seg_id, group in groups.items():
             self._segment_for_write(seg_id).write(group)
 
@@ -165,30 +169,50 @@ class TimeOrderedWindowStore(SegmentedStore):
         actual_from = max(time_from, self._live_from())
         if time_to < actual_from:
             return iter(())
+        if self.has_index and (key_from is not None or key_to is not None):
+            return self._scan_index(key_from, key_to, actual_from, time_to, forward)
         lo, hi = time_first_bounds(actual_from, time_to)
         match = time_first_matcher(key_from, key_to, actual_from, time_to)
-        key_first = self.has_index and _several_keys(key_from, key_to)
-        return self._scan_time_first(max(0, actual_from), time_to, lo, hi, match, forward, key_first)
+        return self._scan_time_first(max(0, actual_from), time_to, lo, hi, match, forward)
+
+    def _scan_index(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
+                    forward: bool) -> Iterator[tuple[bytes, bytes]]:
+        # Kafka's IndexToBaseStoreIterator: key-first index entries, values from the base entries
+        schema = self.schema
+        if key_from is not None and key_from == key_to:
+            lo = INDEX_PREFIX + schema.lower_range_fixed(key_from, time_from)
+            hi = INDEX_PREFIX + schema.upper_range_fixed(key_from, time_to)
+        else:
+            lo = INDEX_PREFIX + (b"" if key_from is None else schema.lower_range(key_from, time_from))
+            hi = b"\x02" if key_to is None else INDEX_PREFIX + schema.upper_range(key_to, time_to)
+        match = schema.matcher(key_from, key_to, time_from, time_to)
+        for segment in self._segments_between(max(0, time_from), time_to, forward):
+            if not self._open:
+                return
+            get = segment.get
+            for index_key, _ in segment.range(lo, hi, forward):
+                key = index_key[1:]
+                if match(key):
+                    value = get(to_time_first(key))
+                    if value is not None:
+                        yield key, value
 
     def all(self, forward: bool = True) -> BytesIterator:
         self._check_open()
         actual_from = max(0, self._live_from())
         lo, hi = time_first_bounds(actual_from, LONG_MAX)
         return self._scan_time_first(0, LONG_MAX, lo, hi, time_first_matcher(None, None, actual_from, LONG_MAX),
-                                     forward, False)
+                                     forward)
 
     def _scan_time_first(self, seg_from: int, seg_to: int, lo: bytes, hi: bytes,
-                         match: Callable[[bytes], bool], forward: bool,
-                         key_first: bool) -> Iterator[tuple[bytes, bytes]]:
+                         match: Callable[[bytes], bool], forward: bool) -> Iterator[tuple[bytes, bytes]]:
         # a generator: segments are chosen when iteration starts, as in SegmentedStore._scan
         for segment in self._segments_between(seg_from, seg_to, forward):
             if not self._open:
                 return
-            found = ((from_time_first(k), v) for k, v in segment.range(lo, hi, forward) if match(k))
-            if key_first:
-                yield from sorted(found, reverse=not forward)
-            else:
-                yield from found
+            for k, v in segment.range(lo, hi, forward):
+                if match(k):
+                    yield from_time_first(k), v
 
 
 def _window_order(kv: tuple[bytes, bytes]) -> tuple[bytes, bytes, bytes]:
@@ -250,8 +274,6 @@ class InMemorySessionStore(_InMemoryOrder):
 
 # -- sessions -----------------------------------------------------------------------------------
 
-_SESSION_TAIL = struct.Struct(">qq")
-INDEX_PREFIX = b"\x01"
 
 
 def session_time_first(key: bytes) -> bytes:

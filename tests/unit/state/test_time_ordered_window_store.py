@@ -181,3 +181,19 @@ def test_supplier_defaults():
     supplier = Stores.persistent_timestamped_time_ordered_window_store("s", 15_000, 10_000)
     assert (supplier.retention_period, supplier.window_size, supplier.segment_interval) == (15_000, 10_000, 60_000)
     assert supplier.timestamped and not supplier.has_index and supplier.persistent()
+
+
+def test_index_entries_follow_the_base_entries(build, has_index, caching):
+    store = build(RocksDBTimeOrderedWindowBytesStoreSupplier("test", 100, 10, False, has_index=has_index,
+                                                             segment_interval=100, timestamped=False))
+    store.put("k", "v", 42)
+    store.flush()
+    bottom = store.inner.inner_most()
+    raw = [k for segment in bottom._segments.values() for k, _ in segment.range(None, None, True)]
+    base = b"\x00" + (42).to_bytes(8, "big") + b"k" + bytes(4)
+    index = b"\x01k" + (42).to_bytes(8, "big") + bytes(4)
+    assert raw == ([base, index] if has_index else [base])
+    assert store.fetch("k", "k", 0, 100).to_list() == [wp("k", "v", 42)]
+    store.put("k", None, 42)
+    store.flush()
+    assert [k for segment in bottom._segments.values() for k, _ in segment.range(None, None, True)] == []
