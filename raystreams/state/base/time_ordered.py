@@ -1,4 +1,10 @@
-"""The time-ordered window store of emit-on-window-close aggregations.
+"""Window and session stores in time order: Kafka's time-ordered and in-memory stores.
+
+- ``TimeOrderedWindowStore`` / ``TimeOrderedSessionStore``: the stores Kafka's DSL gives
+  emit-on-window-close aggregations (below);
+- ``InMemoryWindowStore`` / ``InMemorySessionStore``: Kafka's in-memory stores' iteration order.
+
+The time-ordered window store:
 
 Kafka's ``RocksDBTimeOrderedWindowStore`` over ``RocksDBTimeOrderedWindowSegmentedBytesStore``
 (``RocksDbIndexedTimeOrderedWindowBytesStoreSupplier``): inside each segment, keys are laid out
@@ -32,8 +38,19 @@ from raystreams.state.base.segmented import SegmentedStore
 if TYPE_CHECKING:
     from raystreams.state.base.segmented import SegmentProvider
 
-__all__ = ["InMemorySessionStore", "InMemoryWindowStore", "TimeOrderedSessionStore", "TimeOrderedWindowStore", "from_time_first", "several_keys", "time_first_bounds",
-           "time_first_matcher", "to_time_first"]
+__all__ = [
+    "InMemorySessionStore",
+    "InMemoryWindowStore",
+    "TimeOrderedSessionStore",
+    "TimeOrderedWindowStore",
+    "from_time_first",
+    "session_from_time_first",
+    "session_time_first",
+    "several_keys",
+    "time_first_bounds",
+    "time_first_matcher",
+    "to_time_first",
+]
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +105,9 @@ def time_first_bounds(time_from: int, time_to: int) -> tuple[bytes, bytes]:
 
 class TimeOrderedWindowStore(SegmentedStore):
     """A window ``SegmentedBytesStore`` kept in time order (Kafka's time-ordered window store).
+
+    The caching layer over it keeps its cache in the same order (Kafka's
+    ``TimeOrderedCachingWindowStore``).
 
     Args:
         name: Store name.

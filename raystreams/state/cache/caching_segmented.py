@@ -12,6 +12,11 @@ The cache side of a read is filtered only by the requested keys and times, as Ka
 side applies retention (``observed stream time - retention``), so with the cache on, ``all()``
 still lists, and a fetch or ``find_sessions`` still finds, a window or session that the same
 store without a cache would hide.
+
+Over Kafka's time-ordered window store the cache keys hold the time-first key instead
+(``TimeOrderedCachingWindowStore``), and over the in-memory stores the segment id of the cache
+is the time itself (Kafka's in-memory suppliers report a 1 ms segment interval), so in every
+case the cache iterates in the order of the store below.
 """
 
 from __future__ import annotations
