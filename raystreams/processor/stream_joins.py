@@ -163,22 +163,20 @@ def outer_join_store_builder(name: str, serdes: JoinSerdes, logging_enabled: boo
 # --------------------------------------------------------------------------- stream-stream
 
 def emit_interval_ms(context: Any) -> int:
-    """The outer-join emit throttle (Kafka's internal ``EMIT_INTERVAL_CONFIG``, 1000 ms).
-
-    Kafka's TopologyTestDriver sets it to 0 unless given; raystreams' StreamsConfig does not
-    accept internal ``__...__`` keys yet, so a task run by the test driver gets 0 here.
-    """
+    """The outer-join emit throttle: Kafka's internal ``EMIT_INTERVAL_CONFIG`` (1000 ms; the
+    test driver sets 0, as Kafka's does)."""
     try:
         configs = context.app_configs
     except Exception:  # noqa: BLE001 - a bare context without config
         configs = {}
     value = configs.get(EMIT_INTERVAL_CONFIG) if isinstance(configs, dict) else None
-    if value is not None:
-        return int(value)
-    collector = getattr(getattr(context, "task", None), "collector", None)
-    if type(collector).__module__ == "raystreams.testing":
-        return 0
-    return 1000
+    return 1000 if value is None else int(value)
+
+
+def _long(value: int) -> int:
+    """``value`` wrapped to a signed 64-bit integer, as Java's ``long`` arithmetic does."""
+    value &= (1 << 64) - 1
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 class KStreamJoinWindowProcessor(Processor):
@@ -317,7 +315,9 @@ class KStreamKStreamJoinProcessor(Processor):
 
     def _emit_non_joined(self, record: Record) -> None:
         tracker = self.tracker
-        if tracker.min_time + self.join_after_ms + self.grace_ms >= tracker.stream_time:
+        # Java's long arithmetic: with nothing parked (min time = Long.MAX_VALUE) the sum
+        # overflows to a negative number, so the check passes and the throttle is armed
+        if _long(tracker.min_time + self.join_after_ms + self.grace_ms) >= tracker.stream_time:
             return
         now = self.context.current_system_time_ms()
         if now < tracker.next_time_to_emit:

@@ -163,9 +163,16 @@ def test_stream_stream_mixed(oracle: Any, scenario: str, cache: str) -> None:
     check(oracle, scenario, STREAM_STREAM_MIXED, CACHES[cache])
 
 
+EMIT_INTERVAL = "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__"
+
+
+@pytest.mark.parametrize("interval", [None, "1000"])
 @pytest.mark.parametrize("scenario", ["stream_stream_left", "stream_stream_outer"])
-def test_stream_stream_emit_throttle(oracle: Any, scenario: str) -> None:
-    check(oracle, scenario, STREAM_STREAM_THROTTLE, NO_CACHE)
+def test_stream_stream_emit_throttle(oracle: Any, scenario: str, interval: str | None) -> None:
+    config = dict(NO_CACHE)
+    if interval is not None:
+        config[EMIT_INTERVAL] = interval  # the production throttle: wall clock decides
+    check(oracle, scenario, STREAM_STREAM_THROTTLE, config)
 
 
 def test_stream_stream_left_emits_only_after_window_close(oracle: Any) -> None:
