@@ -131,6 +131,10 @@ class Supervisor:
             task.state = "RUNNING"
             handle.start.remote()
             task.watch_ref = handle.watch.remote()
+            try:  # where it runs, so a node join moves only what balance needs
+                task.node_id = ray.get(handle.status.remote(), timeout=10).get("node_id")
+            except Exception:
+                task.node_id = None
             attached += 1
         return attached
 
