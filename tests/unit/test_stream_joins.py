@@ -379,3 +379,25 @@ def test_self_join_rewrite_gives_the_inner_join_output():
     assert optimized == plain
     assert plain[:4] == [(0, "k", "a+a", 1), (1, "k", "b+a", 2), (1, "k", "a+b", 2),
                          (1, "k", "b+b", 2)]
+
+
+def test_outer_join_emit_throttle_with_production_interval():
+    # Kafka's throttle (1000 ms of wall-clock time); the first record arms it even with
+    # nothing parked (Java's Long.MAX_VALUE + after + grace overflows)
+    cfg = {"application.id": "throttle", "statestore.cache.max.bytes": 0,
+           "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__": 1000}
+    out = []
+    with TopologyTestDriver(build("outer").build(), cfg, initial_wall_clock_time=0) as d:
+        left = d.create_input_topic("left", S, S)
+        right = d.create_input_topic("right", S, S)
+        output = d.create_output_topic("out", S, S)
+        left.pipe_input("A", "a", 0)
+        right.pipe_input("B", "b", 1)
+        left.pipe_input("C", "c", 10000)
+        left.pipe_input("D", "d", 20000)
+        assert output.read_records_to_list() == []  # throttled: no wall-clock time passed
+        d.advance_wall_clock_time(1500)
+        left.pipe_input("E", "e", 30000)
+        out = [(r.key, r.value, r.timestamp) for r in output.read_records_to_list()]
+    assert out == [("A", "a+null", 0), ("B", "null+b", 1), ("C", "c+null", 10000),
+                   ("D", "d+null", 20000)]
