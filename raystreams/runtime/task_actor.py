@@ -533,10 +533,13 @@ class TaskRunner:
         if method not in _QUERY_METHODS:
             raise StreamsError(f"{method!r} is not a read-only store method; use one of "
                                f"{sorted(_QUERY_METHODS)}")
+        from raystreams.errors import InvalidStateStoreException
+
+        if self.state != RUNNING:  # restoring (or closed): its contents are not complete
+            raise InvalidStateStoreException(f"store {store!r} of task {self.task_id} is not "
+                                             f"queryable while the task is {self.state}; retry")
         with self._lock:
             if self.task is None or store not in self.task.stores:
-                from raystreams.errors import InvalidStateStoreException
-
                 raise InvalidStateStoreException(f"store {store!r} is not hosted by task "
                                                  f"{self.task_id} (state {self.state})")
             result = getattr(self.task.stores[store], method)(*args)

@@ -379,3 +379,11 @@ def test_lag_unknown_before_the_first_fetch_blocks(tmp_path):
     consumer.positions = {("a", 0): 1, ("b", 0): -1001}
     runner = merge_runner(tmp_path, consumer, producer)
     assert runner.run_once() == 0
+
+
+def test_stores_are_not_queryable_before_the_task_runs(tmp_path):
+    from raystreams.errors import InvalidStateStoreException
+
+    runner, _ = make_runner(tmp_path, FakeConsumer(), FakeProducer())
+    with pytest.raises(InvalidStateStoreException, match="not queryable while the task is CREATED"):
+        runner.query("any", "get", "k")
