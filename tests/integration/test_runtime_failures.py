@@ -265,3 +265,34 @@ def test_killed_supervisor_reattaches_and_processing_goes_on(kafka_bootstrap, to
     ray_session.kill(streams.task_handles()["0_0"])
     wait_for(lambda: streams.tasks()["0_0"]["incarnation"] == before["0_0"] + 1
              and streams.tasks()["0_0"]["runner_state"] == "RUNNING", 60, 0.2, "0_0 replaced")
+
+
+class AlwaysFail:
+    """A value mapper that raises on ``"poison"`` every time."""
+
+    def __call__(self, value: str) -> str:
+        if value == "poison":
+            raise ValueError("poison pill")
+        return value
+
+
+def test_too_many_restarts_fail_the_app_with_the_cause(kafka_bootstrap, topic_factory,
+                                                       streams_factory, app_id):
+    source, sink = topic_factory(1, prefix="words"), topic_factory(1, prefix="counts")
+    config = {"application.id": app_id, "bootstrap.servers": kafka_bootstrap,
+              "task.max.restarts": 1, "task.restart.window.ms": 600_000}
+    streams = streams_factory(count_topology(source, sink, AlwaysFail()), config, start=False)
+    transitions: list[tuple[str, str]] = []
+    streams.set_state_listener(lambda new, old: transitions.append((str(old), str(new))))
+    streams.start()
+    produce(kafka_bootstrap, source, ["alpha"], value="poison")
+    wait_for(lambda: streams.state() is State.ERROR, 90, 0.2, "the app in ERROR")
+    status = streams.status()
+    assert status["state"] == "ERROR"
+    assert "task 0_0 failed 2 times" in status["error"] and "poison pill" in status["error"]
+    task = status["tasks"]["0_0"]
+    assert task["state"] == "FAILED" and task["restarts"] == 2
+    assert transitions[0] == ("CREATED", "REBALANCING")
+    assert transitions[-1] == ("PENDING_ERROR", "ERROR")
+    assert streams.close(10) is not None
+    assert streams.state() is State.ERROR
