@@ -28,6 +28,9 @@ OUTERSHARED_NAME = "KSTREAM-OUTERSHARED-"
 MERGE_NAME = "KSTREAM-MERGE-"
 JOIN_NAME = "KSTREAM-JOIN-"
 LEFTJOIN_NAME = "KSTREAM-LEFTJOIN-"
+#: Kafka's GraphNode.Label.NULL_KEY_RELAXED_JOIN: a left/outer join that keeps null keys, so
+#: repartition topics upstream of it must not drop them (Kafka's rewriteRepartitionNodes)
+NULL_KEY_RELAXED_JOIN = "NULL_KEY_RELAXED_JOIN"
 
 
 class ValueJoiner:
@@ -365,6 +368,8 @@ class KStreamJoinsMixin:
             this_supplier=this_supplier, other_supplier=other_supplier,
             this_stores=[other_builder, *extra], other_stores=[this_builder, *extra],
             source_nodes=all_sources, self_join_supplier=self_join, this_store=this_store)
+        if left_outer or right_outer:
+            node.labels = {NULL_KEY_RELAXED_JOIN}
         builder.add_graph_node([join_this.graph_node, join_other.graph_node], node)
         return KStream(merge_name, sj_params.key_serde, None, all_sources, False, node, builder)
 
@@ -394,6 +399,8 @@ class KStreamJoinsMixin:
                                               left_join)
         node = StreamTableJoinGraphNode(name, supplier, list(getter_supplier.store_names()),
                                         sorted(all_sources))
+        if left_join:
+            node.labels = {NULL_KEY_RELAXED_JOIN}
         builder.add_graph_node(stream.graph_node, node)
         key_serde = joined.key_serde if joined.key_serde is not None else stream.key_serde
         return KStream(name, key_serde, None, all_sources, False, node, builder)
@@ -414,6 +421,8 @@ class KStreamJoinsMixin:
                                               KeySelector(key_selector),
                                               ValueJoiner(joiner, with_key), left_join)
         node = StreamTableJoinGraphNode(name, supplier, [], None)
+        if left_join:
+            node.labels = {NULL_KEY_RELAXED_JOIN}
         builder.add_graph_node(this.graph_node, node)
         return KStream(name, this.key_serde, None, this.source_nodes, this.repartition_required,
                        node, builder)
