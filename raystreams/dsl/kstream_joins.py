@@ -223,13 +223,11 @@ class KStreamJoinsMixin:
     # ------------------------------------------------------------------ public API
     def join(self, other: Any, *args: Any, with_key: bool = False, **kwargs: Any) -> KStream:
         """Inner join with a KStream (windowed), a KTable or a GlobalKTable."""
-        return self._dispatch_join(other, args, kwargs, with_key, left=True, right=False,
-                                   outer_kind="join")
+        return self._dispatch_join(other, args, kwargs, with_key, "join")
 
     def left_join(self, other: Any, *args: Any, with_key: bool = False, **kwargs: Any) -> KStream:
         """Left join: every record of this stream comes out, with ``None`` for a missing partner."""
-        return self._dispatch_join(other, args, kwargs, with_key, left=True, right=False,
-                                   outer_kind="left_join")
+        return self._dispatch_join(other, args, kwargs, with_key, "left_join")
 
     def outer_join(self, other: KStream, joiner: Callable[..., Any], windows: Any,
                    stream_joined: StreamJoined | None = None, *,
@@ -243,19 +241,19 @@ class KStreamJoinsMixin:
 
     # ------------------------------------------------------------------ dispatch
     def _dispatch_join(self, other: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                       with_key: bool, *, left: bool, right: bool, outer_kind: str) -> KStream:
+                       with_key: bool, method: str) -> KStream:
         kind = _kind(other)
-        is_left = outer_kind == "left_join"
+        is_left = method == "left_join"
         if kind == "stream":
-            params = _bind(args, kwargs, ("joiner", "windows", "stream_joined"), 2, outer_kind)
+            params = _bind(args, kwargs, ("joiner", "windows", "stream_joined"), 2, method)
             return self._stream_stream_join(other, params["joiner"], params["windows"],
                                             params.get("stream_joined"), with_key,
                                             left_outer=is_left, right_outer=False)
         if kind == "table":
-            params = _bind(args, kwargs, ("joiner", "joined"), 1, outer_kind)
+            params = _bind(args, kwargs, ("joiner", "joined"), 1, method)
             return self._stream_table_join(other, params["joiner"], params.get("joined"),
                                            with_key, is_left)
-        params = _bind(args, kwargs, ("key_selector", "joiner", "named"), 2, outer_kind)
+        params = _bind(args, kwargs, ("key_selector", "joiner", "named"), 2, method)
         return self._global_table_join(other, params["key_selector"], params["joiner"],
                                        params.get("named"), with_key, is_left)
 
