@@ -105,8 +105,9 @@ class KTableJoinsMixin:
       ``joiner(left_value, right_value)``; the result is a KTable (materialized when
       ``materialized`` is given);
     - foreign key: ``join(other, foreign_key_extractor, joiner, table_joined=None,
-      materialized=None)`` where ``foreign_key_extractor(value)`` gives the key of ``other``
-      this row joins with (``None``: no match); ``left_join`` keeps rows without a match.
+      materialized=None)`` where ``foreign_key_extractor(value)`` (``(key, value)`` with
+      ``with_key=True``, Kafka's BiFunction overload) gives the key of ``other`` this row
+      joins with (``None``: no match); ``left_join`` keeps rows without a match.
     """
 
     def join(self, other: KTable, joiner: Callable[..., Any], *args: Any,
@@ -130,7 +131,7 @@ class KTableJoinsMixin:
     def _dispatch(self, other: Any, first: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                   method: str, left_outer: bool, right_outer: bool) -> KTable:
         fk = bool(args) and callable(args[0]) or "joiner" in kwargs or \
-            "table_joined" in kwargs or "foreign_key_extractor" in kwargs
+            "table_joined" in kwargs or "foreign_key_extractor" in kwargs or "with_key" in kwargs
         if fk:
             return self._fk_dispatch(other, first, args, kwargs, method, left_outer)
         if len(args) > 2:
@@ -149,6 +150,7 @@ class KTableJoinsMixin:
         names = ("joiner", "table_joined", "materialized")
         params = dict(zip(names, args, strict=False))
         extractor = kwargs.pop("foreign_key_extractor", first)
+        with_key = bool(kwargs.pop("with_key", False))
         for key, value in kwargs.items():
             if key not in names or key in params:
                 raise TopologyException(f"{method}() got an unexpected or repeated argument "
@@ -161,7 +163,7 @@ class KTableJoinsMixin:
         if isinstance(table_joined, Named | str):
             table_joined = TableJoined.as_(_name_of(table_joined))
         return self._fk_join(other, extractor, params.get("joiner"), table_joined,
-                             materialized, left_join)
+                             materialized, left_join, with_key)
 
     # ------------------------------------------------------------------ primary key
     def _table_table_join(self, other: Any, joiner: Callable[[Any, Any], Any],
@@ -216,7 +218,8 @@ class KTableJoinsMixin:
     # ------------------------------------------------------------------ foreign key
     def _fk_join(self, other: Any, extractor: Callable[[Any], Any],
                  joiner: Callable[[Any, Any], Any] | None, table_joined: TableJoined | None,
-                 materialized: Materialized | None, left_join: bool) -> KTable:
+                 materialized: Materialized | None, left_join: bool,
+                 with_key: bool = False) -> KTable:
         """Kafka's doJoinOnForeignKey: the nodes, topics and stores, in Kafka's index order."""
         from raystreams.dsl.graph import ProcessorGraphNode, SourceGraphNode
         from raystreams.dsl.ktable import KTable, TableSourceProcessorNode
@@ -256,7 +259,9 @@ class KTableJoinsMixin:
 
         send = ProcessorGraphNode(named("-subscription-registration-processor",
                                         SUBSCRIPTION_REGISTRATION),
-                                  fk.SubscriptionSendSupplier(extractor, serdes, left_join))
+                                  fk.SubscriptionSendSupplier(
+                                      fk.ForeignKeyExtractor(extractor, with_key), serdes,
+                                      left_join))
         builder.add_graph_node(this.graph_node, send)
         sub_partitioner = (_SubscriptionPartitioner(tj_params.other_partitioner)
                            if tj_params.other_partitioner is not None else None)

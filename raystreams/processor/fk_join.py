@@ -295,10 +295,26 @@ def _where(context: Any) -> str:
 
 # --------------------------------------------------------------------------- 1. send
 
-class SubscriptionSendProcessor(Processor):
-    """Left changes -> subscriptions keyed by foreign key (Kafka's SubscriptionSendProcessorSupplier)."""
+class ForeignKeyExtractor:
+    """Kafka's ForeignKeyExtractor: ``fn(value)``, or ``fn(key, value)`` with ``with_key``."""
 
-    def __init__(self, extractor: Callable[[Any], Any], serdes: FkSerdes,
+    __slots__ = ("fn", "with_key")
+
+    def __init__(self, fn: Callable[..., Any], with_key: bool = False) -> None:
+        self.fn = fn
+        self.with_key = with_key
+
+    def __call__(self, key: Any, value: Any) -> Any:
+        return self.fn(key, value) if self.with_key else self.fn(value)
+
+
+class SubscriptionSendProcessor(Processor):
+    """Left changes -> subscriptions keyed by foreign key (Kafka's SubscriptionSendProcessorSupplier).
+
+    ``extractor(key, value)`` (a ForeignKeyExtractor) gives the foreign key.
+    """
+
+    def __init__(self, extractor: Callable[[Any, Any], Any], serdes: FkSerdes,
                  left_join: bool) -> None:
         self.extractor = extractor
         self.serdes = serdes
@@ -316,16 +332,16 @@ class SubscriptionSendProcessor(Processor):
         if self.left_join:
             if old is None and new is None:
                 return
-            old_fk = None if old is None else self.extractor(old)
-            new_fk = None if new is None else self.extractor(new)
+            old_fk = None if old is None else self.extractor(record.key, old)
+            new_fk = None if new is None else self.extractor(record.key, new)
             if old_fk is not None and self._changed(new_fk, old_fk):
                 self._forward(record, old_fk, Instruction.DELETE_KEY_NO_PROPAGATE)
             self._forward(record, new_fk, Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE)
             return
-        old_fk = None if old is None else self.extractor(old)
+        old_fk = None if old is None else self.extractor(record.key, old)
         unsubscribe = old_fk is not None
         if new is not None:
-            new_fk = self.extractor(new)
+            new_fk = self.extractor(record.key, new)
             if new_fk is None:
                 log.warning("Skipping record due to null foreign key. %s", _where(self.context))
                 count_dropped(self.context)
@@ -355,7 +371,8 @@ class SubscriptionSendProcessor(Processor):
 
 
 class SubscriptionSendSupplier:
-    def __init__(self, extractor: Callable[[Any], Any], serdes: FkSerdes, left_join: bool) -> None:
+    def __init__(self, extractor: Callable[[Any, Any], Any], serdes: FkSerdes,
+                 left_join: bool) -> None:
         self.extractor = extractor
         self.serdes = serdes
         self.left_join = left_join

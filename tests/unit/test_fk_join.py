@@ -249,3 +249,15 @@ def test_value_hash_is_murmur3_with_kafka_seed():
     import struct
 
     assert fk.value_hash(b"abc") == struct.pack(">qq", *fk.murmur3_hash128(b"abc", 104729))
+
+
+def test_foreign_key_extractor_with_key():
+    # Kafka's (BiFunction<K, V, KO>, ValueJoiner) overload
+    builder = StreamsBuilder()
+    orders = builder.table("orders", Consumed.with_(S, S))
+    products = builder.table("products", Consumed.with_(S, S))
+    orders.join(products, lambda k, v: k.split("-")[0], lambda o, p: f"{o}/{p}",
+                with_key=True).to_stream().to("out", Produced.with_(S, S))
+    steps = [("products", "p1", "Phone", 1), ("orders", "p1-order", "x", 2),
+             ("orders", "p2-order", "y", 3)]
+    assert run(builder, steps)[0] == [(1, "p1-order", "x/Phone", 2)]
