@@ -7,7 +7,7 @@ per scenario and config; set the variable higher to search longer by hand.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 
 from .harness import render_diff
 from .properties import CONFIGS, EXAMPLES, cases
@@ -28,11 +28,14 @@ def check_case(oracle, twin, case) -> None:
         pytest.fail(render_diff(case, expected, actual), pytrace=False)
 
 
-def property_test(oracle, scenario: str, config_name: str, twin=None, examples: int = EXAMPLES):
+def property_test(oracle, scenario: str, config_name: str, twin=None, examples: int = EXAMPLES,
+                  shrink: bool = True):
     twin = twin or TWINS[scenario]
     meta = oracle.scenarios[scenario]
+    phases = list(Phase) if shrink else [Phase.explicit, Phase.generate]
 
     @settings(max_examples=examples, derandomize=True, deadline=None, database=None,
+              phases=phases,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(cases(scenario, meta, CONFIGS[config_name]))
     def run(case):
@@ -68,7 +71,7 @@ def test_harness_catches_a_broken_twin(oracle):
 
     with pytest.raises(pytest.fail.Exception) as info:
         property_test(oracle, "stateless_ops", "cache-alos", twin=broken_stateless_ops,
-                      examples=50)
+                      examples=50, shrink=False)
     assert "DROP" in str(info.value)
 
 
@@ -80,3 +83,16 @@ def test_topology_errors_match(oracle):
         expected = oracle.run_case(case)
         actual = run_twin(TWINS["topology_error"], case, oracle.scenarios["topology_error"])
         assert comparable(expected) == comparable(actual), render_diff(case, expected, actual)
+
+
+def test_harness_catches_a_join_that_ignores_grace(oracle):
+    """A stream-stream left join run without its grace period must be caught."""
+    from . import twins_joins
+
+    def join_without_grace(params):
+        return twins_joins.stream_stream_left({**params, "grace_ms": 0})
+
+    with pytest.raises(pytest.fail.Exception) as info:
+        property_test(oracle, "stream_stream_left", "nocache-alos", twin=join_without_grace,
+                      examples=100, shrink=False)
+    assert "join-output" in str(info.value)
