@@ -7,7 +7,13 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from raystreams.dsl.graph import GraphNode, RootNode, SourceGraphNode, StateStoreGraphNode
+from raystreams.dsl.graph import (
+    GraphNode,
+    RootNode,
+    SourceGraphNode,
+    StateStoreGraphNode,
+    mark_null_key_filters,
+)
 from raystreams.dsl.params import Consumed, Materialized
 from raystreams.errors import TopologyException
 from raystreams.topology.topology import Topology
@@ -143,6 +149,7 @@ class StreamsBuilder:
             return self._built
         if config is not None:
             self.config = config
+        mark_null_key_filters(self.root)
         topology = Topology()
         topology.build_config = self.config
         heap: list[tuple[int, int, GraphNode]] = [(self.root.build_priority, 0, self.root)]

@@ -26,6 +26,7 @@ class GraphNode:
         self.key_changing = False
         self.value_changing = False
         self.merge_node = False
+        self.labels: set[str] = set()
 
     def parent_names(self) -> tuple[str, ...]:
         return tuple(p.output_name() for p in self.parents)
@@ -118,9 +119,8 @@ class SinkGraphNode(GraphNode):
 class RepartitionGraphNode(GraphNode):
     """A repartition through an internal topic: filter → sink → topic → source.
 
-    Kafka Streams puts a pass-all filter in front of the sink (null keys are dropped later,
-    by the stateful processor that reads the topic); we keep the node so names and
-    ``describe()`` match.
+    The filter drops null keys, unless a left or outer join downstream wants them
+    (``drop_null_keys`` is decided at build time, Kafka's rewriteRepartitionNodes).
     """
 
     def __init__(self, name: str, *, topic: str, filter_name: str, sink_name: str,
@@ -135,13 +135,15 @@ class RepartitionGraphNode(GraphNode):
         self.value_serde = value_serde
         self.partitioner = partitioner
         self.num_partitions = num_partitions
+        self.drop_null_keys = False
 
     def output_name(self) -> str:
         return self.source_name
 
     def write(self, topology: Topology) -> None:
         topology.add_internal_topic(self.topic, "repartition", self.num_partitions)
-        topology.add_processor(self.filter_name, _FilterSupplier(_always), *self.parent_names(),
+        predicate = _key_not_none if self.drop_null_keys else _always
+        topology.add_processor(self.filter_name, _FilterSupplier(predicate), *self.parent_names(),
                                fusable=True)
         topology.add_sink(self.sink_name, self.topic, self.filter_name, key_serde=self.key_serde,
                           value_serde=self.value_serde, partitioner=self.partitioner)
@@ -149,8 +151,44 @@ class RepartitionGraphNode(GraphNode):
                             value_serde=self.value_serde)
 
 
+def _key_not_none(key: Any, value: Any) -> bool:
+    return key is not None
+
+
 def _always(key: Any, value: Any) -> bool:
     return True
+
+
+NULL_KEY_RELAXED_JOIN = "NULL_KEY_RELAXED_JOIN"
+
+
+def mark_null_key_filters(root: GraphNode) -> None:
+    """Repartitions drop null keys unless a null-key-relaxed join lies downstream.
+
+    Kafka Streams' NodesWithRelaxedNullKeyJoinDownstream + rewriteRepartitionNodes.
+    """
+    visited: set[int] = set()
+    relaxed: set[int] = set()
+    repartitions: list[RepartitionGraphNode] = []
+    stack: list[tuple[GraphNode, int]] = [(root, 0)]
+    while stack:  # iterative post-order, so deep graphs do not hit the recursion limit
+        node, index = stack.pop()
+        if index == 0 and id(node) in visited:
+            continue
+        if index < len(node.children):
+            stack.append((node, index + 1))
+            child = node.children[index]
+            if id(child) not in visited:
+                stack.append((child, 0))
+            continue
+        for child in node.children:
+            if NULL_KEY_RELAXED_JOIN in child.labels or id(child) in relaxed:
+                relaxed.add(id(node))
+        visited.add(id(node))
+        if isinstance(node, RepartitionGraphNode):
+            repartitions.append(node)
+    for node in repartitions:
+        node.drop_null_keys = id(node) not in relaxed
 
 
 class _FilterSupplier:

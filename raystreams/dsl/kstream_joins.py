@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from raystreams.dsl.graph import GraphNode, ProcessorGraphNode
+from raystreams.dsl.graph import NULL_KEY_RELAXED_JOIN, GraphNode, ProcessorGraphNode
 from raystreams.dsl.params import Joined, Named, StreamJoined, validate_name
 from raystreams.errors import StreamsException, TopologyException
 from raystreams.processor import stream_joins as sj
@@ -28,9 +28,6 @@ OUTERSHARED_NAME = "KSTREAM-OUTERSHARED-"
 MERGE_NAME = "KSTREAM-MERGE-"
 JOIN_NAME = "KSTREAM-JOIN-"
 LEFTJOIN_NAME = "KSTREAM-LEFTJOIN-"
-#: Kafka's GraphNode.Label.NULL_KEY_RELAXED_JOIN: a left/outer join that keeps null keys, so
-#: repartition topics upstream of it must not drop them (Kafka's rewriteRepartitionNodes)
-NULL_KEY_RELAXED_JOIN = "NULL_KEY_RELAXED_JOIN"
 
 
 class ValueJoiner:

@@ -231,3 +231,25 @@ def test_invalid_names_and_arguments():
     with pytest.raises(TopologyException, match="already been registered"):
         b.stream("in3")
         b.stream("in3")
+
+
+def test_repartition_drops_null_keys_unless_a_left_join_downstream_keeps_them():
+    from raystreams import JoinWindows
+
+    b = StreamsBuilder()
+    b.stream("in").repartition(Repartitioned.as_("plain")).to("out")
+    with TopologyTestDriver(b.build(), CONFIG) as driver:
+        inp = driver.create_input_topic("in")
+        inp.pipe_input(None, "dropped", 1)
+        inp.pipe_input("k", "kept", 2)
+        assert driver.create_output_topic("out").read_key_values_to_list() == [("k", "kept")]
+
+    b = StreamsBuilder()
+    left = b.stream("in").repartition(Repartitioned.as_("relaxed"))
+    left.left_join(b.stream("other"), lambda lv, rv: f"{lv}+{rv}",
+                   JoinWindows.of_time_difference_with_no_grace(10)).to("joined")
+    topology = b.build()
+    with TopologyTestDriver(topology, CONFIG) as driver:
+        driver.create_input_topic("in").pipe_input(None, "nokey", 1)
+        internal = driver.create_output_topic("stateless-test-relaxed-repartition")
+        assert internal.read_key_values_to_list() == [(None, "nokey")]
