@@ -52,6 +52,7 @@ from typing import Any
 log = logging.getLogger("raystreams.cli")
 
 DESERIALIZERS = ("string", "long", "integer", "double", "bytes")
+START_TIMEOUT_S = 180.0
 
 
 # --------------------------------------------------------------------------- helpers
@@ -489,7 +490,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         consumer.assign([TopicPartition(sink, p, 0) for p in range(args.partitions)])
         counts: Counter[str] = Counter()
         long = Serdes.Long()
+        from raystreams.runtime.kafka_streams import State
+
         started = time.monotonic()
+        running_since: float | None = None
         last_print = 0.0
         while not stop.is_set():
             for msg in consumer.consume(num_messages=1000, timeout=0.2):
@@ -501,8 +505,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 top = ", ".join(f"{w}={n}" for w, n in counts.most_common(args.top))
                 print(f"[{now - started:5.1f}s] {produced[0]} lines in, {streams.state()}: "
                       f"{top or 'waiting for counts ...'}", file=out, flush=True)
-            if args.duration and now - started >= args.duration:
+            state = streams.state()
+            if running_since is None and state is State.RUNNING:
+                running_since = now
+            if state is State.ERROR:
+                print(f"the app failed: {(streams.last_status or {}).get('error')}", file=out,
+                      flush=True)
+                consumer.close()
+                return 1
+            if args.duration and running_since is not None and \
+                    now - running_since >= args.duration:
                 break
+            if running_since is None and now - started > START_TIMEOUT_S:
+                print(f"the app is not RUNNING after {START_TIMEOUT_S:.0f} s (state {state})",
+                      file=out, flush=True)
+                consumer.close()
+                return 1
         consumer.close()
         return 0
     finally:
@@ -597,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="word count end to end on the embedded broker")
     demo.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                      help="stop after this long (default: at Ctrl-C)")
+                      help="stop after running this long (default: at Ctrl-C)")
     demo.add_argument("--rate", type=float, default=50.0, help="lines per second")
     demo.add_argument("--lines", type=int, default=None, help="stop generating after N lines")
     demo.add_argument("--partitions", type=int, default=3)
