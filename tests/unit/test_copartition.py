@@ -81,13 +81,7 @@ def test_processor_api_groups():
         check_copartitioning(topology, {"ta": 1, "tb": 2})
 
 
-def _needs_tables() -> None:
-    if not hasattr(StreamsBuilder, "table") or not hasattr(StreamsBuilder, "global_table"):
-        pytest.skip("KTable/GlobalKTable DSL not available yet")
-
-
 def test_order_join_with_ktable_of_other_partition_count_fails():
-    _needs_tables()
     builder = StreamsBuilder()
     orders = builder.stream("order", Consumed.with_(S, S))
     addresses = builder.table("address_v2", Consumed.with_(S, S), Materialized.as_("address"))
@@ -99,7 +93,6 @@ def test_order_join_with_ktable_of_other_partition_count_fails():
 
 
 def test_order_join_with_global_table_needs_no_copartitioning():
-    _needs_tables()
     builder = StreamsBuilder()
     orders = builder.stream("order", Consumed.with_(S, S))
     addresses = builder.global_table("address_v2", Consumed.with_(S, S))
