@@ -154,7 +154,7 @@ class KafkaStreams:
         self.plan: AppPlan | None = None
         self._monitor: threading.Thread | None = None
         self._closing = threading.Event()
-        self._seen_failures = 0
+        self._seen_failures = 0.0  # time of the last task failure handed to the handler
         self.last_status: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ state
@@ -282,11 +282,13 @@ class KafkaStreams:
             self.last_status = status
             if self._closing.is_set():
                 return
-            failures = [e for e in status["events"] if e["event"] == "failed"]
-            if self._handler is not None and len(failures) > self._seen_failures:
-                for event in failures[self._seen_failures:]:
-                    self._handle_failure(event)
-                self._seen_failures = len(failures)
+            failures = [e for e in status["events"]
+                        if e["event"] == "failed" and e["at"] > self._seen_failures]
+            if failures:
+                self._seen_failures = max(e["at"] for e in failures)
+                if self._handler is not None:
+                    for event in failures:
+                        self._handle_failure(event)
             if status["state"] == "ERROR":
                 log.error("application %s failed: %s", self.application_id, status["error"])
                 self._set_state(State.PENDING_ERROR)
