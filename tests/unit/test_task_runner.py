@@ -387,3 +387,26 @@ def test_stores_are_not_queryable_before_the_task_runs(tmp_path):
     runner, _ = make_runner(tmp_path, FakeConsumer(), FakeProducer())
     with pytest.raises(InvalidStateStoreException, match="not queryable while the task is CREATED"):
         runner.query("any", "get", "k")
+
+
+# ------------------------------------------------------------------ KafkaStreams without Ray
+
+
+def test_kafka_streams_lifecycle_checks_without_ray(tmp_path):
+    from raystreams import KafkaStreams
+    from raystreams.runtime.kafka_streams import IllegalStateException, State
+
+    streams = KafkaStreams(upper_topology(), {"application.id": "life",
+                                              "state.dir": str(tmp_path)}, out=None)
+    assert streams.state() is State.CREATED
+    (tmp_path / "life" / "0_0").mkdir(parents=True)
+    streams.cleanup()
+    assert not (tmp_path / "life").exists()
+    with pytest.raises(IllegalStateException, match="not running"):
+        streams.tasks()
+    assert streams.close() is True
+    assert streams.state() is State.NOT_RUNNING
+    with pytest.raises(IllegalStateException, match="CREATED"):
+        streams.set_state_listener(lambda new, old: None)
+    with pytest.raises(TypeError, match="Topology"):
+        KafkaStreams("not a topology", {"application.id": "x"})
