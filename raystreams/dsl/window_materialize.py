@@ -112,41 +112,14 @@ def window_store_builder(materialized: Any, windows: Any, emit_strategy: Any,
         if store_type_of(materialized, builder) == "in_memory":
             supplier = Stores.in_memory_window_store(name, retention, size, False)
         elif _is_emit_final(emit_strategy):
-            supplier = _time_ordered_supplier(Stores, name, retention, size)
+            # emit-on-window-close reads closed windows in time order (Kafka's choice)
+            supplier = Stores.persistent_timestamped_time_ordered_window_store(
+                name, retention, size, False)
         else:
             supplier = Stores.persistent_timestamped_window_store(name, retention, size, False)
     store_builder = Stores.timestamped_window_store_builder(supplier, key_serde, value_serde)
     return _finish(store_builder, materialized, materialized.caching_enabled, retention,
                    builder)
-
-
-def _time_ordered_supplier(stores: Any, name: str, retention: int, size: int) -> Any:
-    """Kafka uses a time-ordered (indexed) RocksDB window store for emit-on-window-close.
-
-    That store's range fetches keep windows starting at ``stream time - retention`` (the
-    windows that have just closed), where the key-ordered store already hides them. Until
-    ``raystreams.state`` offers the time-ordered store, a key-ordered one with 1 ms more
-    retention answers the emit-final fetches the same (its iteration order stays key-first).
-    """
-    factory = getattr(stores, "persistent_timestamped_time_ordered_window_store", None)
-    if factory is not None:
-        return factory(name, retention, size, False)
-    return stores.persistent_timestamped_window_store(name, retention + 1, size, False)
-
-
-def _time_ordered_session_supplier(stores: Any, name: str, retention: int) -> Any:
-    """Kafka uses a time-ordered RocksDB session store for emit-on-window-close.
-
-    Its ``find_sessions(earliest_end, latest_end)`` reads every live segment (no retention
-    filter), so closed sessions stay findable until their segment is dropped, about one
-    segment interval (``max(retention / 2, 60 s)``) past the retention. Until
-    ``raystreams.state`` offers that store, a key-ordered one whose retention is extended by
-    that interval finds the same closed sessions.
-    """
-    factory = getattr(stores, "persistent_time_ordered_session_store", None)
-    if factory is not None:
-        return factory(name, retention)
-    return stores.persistent_session_store(name, retention + max(retention // 2, 60_000))
 
 
 def sliding_window_store_builder(materialized: Any, windows: SlidingWindows, emit_strategy: Any,
@@ -171,7 +144,9 @@ def sliding_window_store_builder(materialized: Any, windows: SlidingWindows, emi
         if store_type_of(materialized, builder) == "in_memory":
             supplier = Stores.in_memory_window_store(name, retention, diff, False)
         elif _is_emit_final(emit_strategy):
-            supplier = _time_ordered_supplier(Stores, name, retention, diff)
+            # sliding emit-final fetches one key's windows: the key index keeps that cheap
+            supplier = Stores.persistent_timestamped_time_ordered_window_store(
+                name, retention, diff, False, has_index=True)
         else:
             supplier = Stores.persistent_timestamped_window_store(name, retention, diff, False)
     store_builder = Stores.timestamped_window_store_builder(supplier, key_serde, value_serde)
@@ -201,7 +176,7 @@ def session_store_builder(materialized: Any, windows: SessionWindows, emit_strat
         if store_type_of(materialized, builder) == "in_memory":
             supplier = Stores.in_memory_session_store(name, retention)
         elif _is_emit_final(emit_strategy):
-            supplier = _time_ordered_session_supplier(Stores, name, retention)
+            supplier = Stores.persistent_time_ordered_session_store(name, retention)
         else:
             supplier = Stores.persistent_session_store(name, retention)
     store_builder = Stores.session_store_builder(supplier, key_serde, value_serde)
