@@ -61,7 +61,37 @@ def duration_ms(value: timedelta | int, what: str) -> int:
     return ms
 
 
-class TimeWindows:
+class _WindowSpec:
+    """Value semantics shared by the window specifications: equality, hashing, pickling
+    and the grace period, all derived from the constructor arguments ``_args()``."""
+
+    _grace_ms: int
+
+    def _args(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    @property
+    def grace_ms(self) -> int:
+        """The grace period in ms."""
+        return self._grace_ms
+
+    def grace_period_ms(self) -> int:
+        """The grace period in ms (Kafka's ``gracePeriodMs()``)."""
+        return self._grace_ms
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._args() == other._args()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._args()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), self._args())
+
+
+class TimeWindows(_WindowSpec):
     """Fixed-size windows: tumbling, or hopping after ``advance_by`` (Kafka's ``TimeWindows``).
 
     Windows are aligned to the epoch and half-open: ``[start, start + size)``. A record
@@ -124,33 +154,15 @@ class TimeWindows:
         """The window size in ms."""
         return self.size_ms
 
-    @property
-    def grace_ms(self) -> int:
-        """The grace period in ms."""
-        return self._grace_ms
-
-    def grace_period_ms(self) -> int:
-        """The grace period in ms (Kafka's ``gracePeriodMs()``)."""
-        return self._grace_ms
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TimeWindows):
-            return NotImplemented
-        return (self.size_ms, self.advance_ms, self._grace_ms) == (
-            other.size_ms, other.advance_ms, other._grace_ms)
-
-    def __hash__(self) -> int:
-        return hash((TimeWindows, self.size_ms, self.advance_ms, self._grace_ms))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (TimeWindows, (self.size_ms, self.advance_ms, self._grace_ms))
+    def _args(self) -> tuple[int, ...]:
+        return (self.size_ms, self.advance_ms, self._grace_ms)
 
     def __repr__(self) -> str:
         return (f"TimeWindows{{, sizeMs={self.size_ms}, advanceMs={self.advance_ms}, "
                 f"graceMs={self._grace_ms}}}")
 
 
-class SlidingWindows:
+class SlidingWindows(_WindowSpec):
     """Windows of ``time_difference`` that slide with each record (Kafka's ``SlidingWindows``).
 
     Two records fall into one window when their timestamps differ by at most
@@ -180,36 +192,14 @@ class SlidingWindows:
         return cls(duration_ms(time_difference, "timeDifference"),
                    duration_ms(after_window_end, "afterWindowEnd"))
 
-    @property
-    def grace_ms(self) -> int:
-        """The grace period in ms."""
-        return self._grace_ms
-
-    def grace_period_ms(self) -> int:
-        """The grace period in ms (Kafka's ``gracePeriodMs()``)."""
-        return self._grace_ms
-
-    def size(self) -> int:
-        """The time difference in ms (the span of every window)."""
-        return self.time_difference_ms
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SlidingWindows):
-            return NotImplemented
-        return (self.time_difference_ms, self._grace_ms) == (
-            other.time_difference_ms, other._grace_ms)
-
-    def __hash__(self) -> int:
-        return hash((SlidingWindows, self.time_difference_ms, self._grace_ms))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (SlidingWindows, (self.time_difference_ms, self._grace_ms))
+    def _args(self) -> tuple[int, ...]:
+        return (self.time_difference_ms, self._grace_ms)
 
     def __repr__(self) -> str:
         return f"SlidingWindows{{, sizeMs={self.time_difference_ms}, graceMs={self._grace_ms}}}"
 
 
-class SessionWindows:
+class SessionWindows(_WindowSpec):
     """Activity sessions separated by an inactivity gap (Kafka's ``SessionWindows``).
 
     A session grows while records arrive within ``inactivity_gap`` of it; records that
@@ -243,31 +233,14 @@ class SessionWindows:
         """The inactivity gap in ms."""
         return self.gap_ms
 
-    @property
-    def grace_ms(self) -> int:
-        """The grace period in ms."""
-        return self._grace_ms
-
-    def grace_period_ms(self) -> int:
-        """The grace period in ms (Kafka's ``gracePeriodMs()``)."""
-        return self._grace_ms
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SessionWindows):
-            return NotImplemented
-        return (self.gap_ms, self._grace_ms) == (other.gap_ms, other._grace_ms)
-
-    def __hash__(self) -> int:
-        return hash((SessionWindows, self.gap_ms, self._grace_ms))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (SessionWindows, (self.gap_ms, self._grace_ms))
+    def _args(self) -> tuple[int, ...]:
+        return (self.gap_ms, self._grace_ms)
 
     def __repr__(self) -> str:
         return f"SessionWindows{{gapMs={self.gap_ms}, graceMs={self._grace_ms}}}"
 
 
-class JoinWindows:
+class JoinWindows(_WindowSpec):
     """The time bounds of a stream-stream join (Kafka's ``JoinWindows``).
 
     A record of the other stream joins when its timestamp lies in
@@ -316,26 +289,8 @@ class JoinWindows:
         """Not supported, as in Kafka Streams."""
         raise NotImplementedError("windowsFor() is not supported by JoinWindows.")
 
-    @property
-    def grace_ms(self) -> int:
-        """The grace period in ms."""
-        return self._grace_ms
-
-    def grace_period_ms(self) -> int:
-        """The grace period in ms (Kafka's ``gracePeriodMs()``)."""
-        return self._grace_ms
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, JoinWindows):
-            return NotImplemented
-        return (self.before_ms, self.after_ms, self._grace_ms) == (
-            other.before_ms, other.after_ms, other._grace_ms)
-
-    def __hash__(self) -> int:
-        return hash((JoinWindows, self.before_ms, self.after_ms, self._grace_ms))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (JoinWindows, (self.before_ms, self.after_ms, self._grace_ms))
+    def _args(self) -> tuple[int, ...]:
+        return (self.before_ms, self.after_ms, self._grace_ms)
 
     def __repr__(self) -> str:
         return (f"JoinWindows{{beforeMs={self.before_ms}, afterMs={self.after_ms}, "
