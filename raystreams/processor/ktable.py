@@ -273,7 +273,36 @@ class _MaterializingProcessor(Processor):
             self.context.forward(record.with_value(Change(new, old, record.value.is_latest)))
 
 
-class KTableFilterSupplier(_NoPickleParent):
+class _DerivedTableSupplier(_NoPickleParent):
+    """A KTable computed from its parent (filter, map_values, transform_values).
+
+    Materialized (``queryable_name``), it reads its own store and always sends old values;
+    otherwise its value getter computes through the parent's, and it sends old values only
+    when the parent can.
+    """
+
+    queryable_name: str | None
+    send_old_values: bool
+
+    def _getter(self) -> type:
+        raise NotImplementedError
+
+    def enable_send_old_values(self, force_materialization: bool) -> bool:
+        if self.queryable_name is not None:
+            self.send_old_values = True
+            return True
+        if self._parent is not None and self._parent.enable_send_old_values(force_materialization):
+            self.send_old_values = True
+        return self.send_old_values
+
+    def view(self) -> Any:
+        if self.queryable_name is not None:
+            return MaterializedValueGetterSupplier(self.queryable_name)
+        return _ComputedGetterSupplier(self._parent.value_getter_supplier(), self._getter(),
+                                       self)
+
+
+class KTableFilterSupplier(_DerivedTableSupplier):
     """``KTable.filter``/``filter_not`` (Kafka's KTableFilter).
 
     A value that stops passing becomes a tombstone downstream; with old values on, an update
@@ -296,19 +325,8 @@ class KTableFilterSupplier(_NoPickleParent):
             return value
         return None
 
-    def enable_send_old_values(self, force_materialization: bool) -> bool:
-        if self.queryable_name is not None:
-            self.send_old_values = True
-            return True
-        if self._parent is not None and self._parent.enable_send_old_values(force_materialization):
-            self.send_old_values = True
-        return self.send_old_values
-
-    def view(self) -> Any:
-        if self.queryable_name is not None:
-            return MaterializedValueGetterSupplier(self.queryable_name)
-        return _ComputedGetterSupplier(self._parent.value_getter_supplier(),
-                                       _FilterGetter, self)
+    def _getter(self) -> type:
+        return _FilterGetter
 
     def __call__(self) -> KTableFilterProcessor:
         return KTableFilterProcessor(self)
@@ -330,7 +348,7 @@ class KTableFilterProcessor(_MaterializingProcessor):
         self._emit(record, new, old)
 
 
-class KTableMapValuesSupplier(_NoPickleParent):
+class KTableMapValuesSupplier(_DerivedTableSupplier):
     """``KTable.map_values`` (Kafka's KTableMapValues); the mapper is never called with None."""
 
     def __init__(self, parent: Any, mapper: Callable[..., Any], with_key: bool,
@@ -347,19 +365,8 @@ class KTableMapValuesSupplier(_NoPickleParent):
     def compute(self, key: Any, value: Any) -> Any:
         return None if value is None else self.apply(key, value)
 
-    def enable_send_old_values(self, force_materialization: bool) -> bool:
-        if self.queryable_name is not None:
-            self.send_old_values = True
-            return True
-        if self._parent is not None and self._parent.enable_send_old_values(force_materialization):
-            self.send_old_values = True
-        return self.send_old_values
-
-    def view(self) -> Any:
-        if self.queryable_name is not None:
-            return MaterializedValueGetterSupplier(self.queryable_name)
-        return _ComputedGetterSupplier(self._parent.value_getter_supplier(),
-                                       _MapValuesGetter, self)
+    def _getter(self) -> type:
+        return _MapValuesGetter
 
     def __call__(self) -> KTableMapValuesProcessor:
         return KTableMapValuesProcessor(self)
@@ -417,7 +424,7 @@ class ForwardingDisabledContext:
         return getattr(self._context, name)
 
 
-class KTableTransformValuesSupplier(_NoPickleParent):
+class KTableTransformValuesSupplier(_DerivedTableSupplier):
     """``KTable.transform_values`` (Kafka's KTableTransformValues).
 
     ``transformer_supplier()`` returns an object with ``init(context)``, ``transform(key,
@@ -432,19 +439,8 @@ class KTableTransformValuesSupplier(_NoPickleParent):
         self.queryable_name = queryable_name
         self.send_old_values = False
 
-    def enable_send_old_values(self, force_materialization: bool) -> bool:
-        if self.queryable_name is not None:
-            self.send_old_values = True
-            return True
-        if self._parent is not None and self._parent.enable_send_old_values(force_materialization):
-            self.send_old_values = True
-        return self.send_old_values
-
-    def view(self) -> Any:
-        if self.queryable_name is not None:
-            return MaterializedValueGetterSupplier(self.queryable_name)
-        return _ComputedGetterSupplier(self._parent.value_getter_supplier(),
-                                       _TransformValuesGetter, self)
+    def _getter(self) -> type:
+        return _TransformValuesGetter
 
     def __call__(self) -> KTableTransformValuesProcessor:
         return KTableTransformValuesProcessor(self)
