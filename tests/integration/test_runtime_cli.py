@@ -81,6 +81,13 @@ def test_run_wordcount_example_with_console_producer_and_consumer(cli_env):
         topics = subprocess.run([*RAYSTREAMS, "topics", "list"], env=cli_env,
                                 capture_output=True, text=True, timeout=60)
         assert f"{app_id}-KSTREAM-AGGREGATE-STATE-STORE-0000000003-changelog" in topics.stdout
+        created = subprocess.run([*RAYSTREAMS, "topics", "create", "extra", "--partitions", "2",
+                                  "--config", "retention.ms=1000"], env=cli_env,
+                                 capture_output=True, text=True, timeout=60)
+        assert created.returncode == 0 and "Created topic extra." in created.stdout
+        described = subprocess.run([*RAYSTREAMS, "topics", "describe", "extra"], env=cli_env,
+                                   capture_output=True, text=True, timeout=60)
+        assert "PartitionCount: 2" in described.stdout and "retention.ms=1000" in described.stdout
         out.wait_for("records processed")  # progress lines, never silence
     finally:
         run.send_signal(signal.SIGINT)

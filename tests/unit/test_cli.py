@@ -100,3 +100,9 @@ def test_inline_wordcount_matches_the_example():
 
 def test_app_module_docstring_documents_the_convention():
     assert "def app()" in textwrap.dedent(cli.__doc__)
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz `dot` is not installed")
+def test_describe_svg(capsys):
+    assert cli.main(["describe", str(EXAMPLES / "wordcount.py"), "--format", "svg"]) == 0
+    assert "<svg" in capsys.readouterr().out
