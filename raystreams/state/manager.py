@@ -322,12 +322,19 @@ class TaskStateManager(_StateManager):
     @classmethod
     def for_task(cls, task: Any) -> TaskStateManager:
         """The manager of an engine task (reads ``task_id``, ``application_id``, ``task_dir``,
-        ``partition`` and ``config``), with a ``TaskCache`` of ``statestore.cache.max.bytes``
-        as ``manager.cache``; exactly-once if ``processing.guarantee`` says so."""
+        ``partition``, ``config`` and the topology's ``store_source_topics``), with a
+        ``TaskCache`` of ``statestore.cache.max.bytes`` as ``manager.cache``; exactly-once if
+        ``processing.guarantee`` says so."""
         config = task.config
         guarantee = str(config_value(config, "processing.guarantee", "at_least_once"))
+        # a source table's topic replaces its changelog (topology.optimization=all)
+        topology = getattr(task, "topology", None)
+        sources = dict(getattr(topology, "store_source_topics", None) or {})
+        for name in list(sources):
+            if name in getattr(topology, "global_stores", {}):
+                del sources[name]  # global stores restore through their own manager
         manager = cls(task.task_id, task.application_id, task.task_dir, task.partition,
-                      eos=guarantee.startswith("exactly_once"))
+                      eos=guarantee.startswith("exactly_once"), source_changelogs=sources)
         manager.cache = TaskCache.from_config(config)
         return manager
 

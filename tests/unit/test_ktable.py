@@ -509,3 +509,26 @@ def test_build_config_optimization_reuses_the_source_topic_as_changelog():
     assert optimized.store_source_topics["tbl"] == "source"
     via_ctor = topology(ctor={"config": {"topology.optimization": "all"}})
     assert via_ctor.store_source_topics["tbl"] == "source"
+
+
+def test_optimized_source_table_restores_from_its_source_topic():
+    from raystreams import Materialized, StreamsBuilder, StreamsConfig
+    from raystreams.engine.task import StreamTask
+    from raystreams.state.manager import TaskStateManager
+
+    b = StreamsBuilder()
+    b.table("source", materialized=Materialized.as_("tbl"))
+    topology = b.build({"topology.optimization": "all"})
+
+    class Collector:
+        def send(self, *a): pass
+        def partitions_for(self, topic): return 1
+        def flush(self): pass
+
+    task = StreamTask("0_0", topology, StreamsConfig({"application.id": "opt"}), Collector(),
+                      state_manager_factory=TaskStateManager.for_task)
+    task.initialize()
+    try:
+        assert list(task.state_manager.changelog_partitions()) == [("source", 0)]
+    finally:
+        task.close()
