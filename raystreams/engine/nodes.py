@@ -84,8 +84,21 @@ class SinkProcessor(Processor):
     def _process_static(self, record: Record) -> None:
         topic = self.topic
         assert topic is not None
-        self._send(topic, self._ser_key(topic, record.key), self._ser_value(topic, record.value),
-                   record.timestamp, record.headers, None)
+        try:
+            key = self._ser_key(topic, record.key)
+            value = self._ser_value(topic, record.value)
+        except Exception as exc:
+            self._serialization_failed(topic, record, exc)
+            return
+        self._send(topic, key, value, record.timestamp, record.headers, None)
+
+    def _serialization_failed(self, topic: str, record: Record, exc: Exception) -> None:
+        """Kafka's RecordCollector: the production exception handler judges the record."""
+        if self.context.task.on_serialization_error(self.name, topic, record, exc):
+            return  # the handler chose to skip it
+        raise StreamsException(
+            f"Unable to serialize record. ProducerRecord(topic=[{topic}], partition=[null], "
+            f"timestamp=[{record.timestamp}]): {exc}") from exc
 
     def process(self, record: Record) -> None:
         ctx = self.context
@@ -96,8 +109,12 @@ class SinkProcessor(Processor):
                 raise StreamsException(f"topic extractor returned {topic!r}, not a topic name",
                                        processor=self.name)
             topic = ctx.resolve_topic(topic)
-        key = self._ser_key(topic, record.key)
-        value = self._ser_value(topic, record.value)
+        try:
+            key = self._ser_key(topic, record.key)
+            value = self._ser_value(topic, record.value)
+        except Exception as exc:
+            self._serialization_failed(topic, record, exc)
+            return
         partition = None
         if self.partitioner is not None:
             n = ctx.collector.partitions_for(topic)

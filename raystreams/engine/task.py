@@ -100,6 +100,10 @@ class StreamTask:
                          "default.deserialization.exception.handler"))
         self._processing_handler = resolve_handler(
             "processing.exception.handler", config_value(config, "processing.exception.handler"))
+        self._production_handler = resolve_handler(
+            "production.exception.handler",
+            config_value(config, "production.exception.handler",
+                         "default.production.exception.handler"))
         self._dlq_topic = config_value(config, "errors.dead.letter.queue.topic.name")
         self._eos = config_value(config, "processing.guarantee") == "exactly_once_v2"
         self._default_key_serde = config.default_key_serde()
@@ -296,6 +300,20 @@ class StreamTask:
             return
         what = str(exc) if isinstance(exc, StreamsException) else f"{type(exc).__name__}: {exc}"
         raise StreamsException(f"Exception caught in process: {what}", **where) from exc
+
+    def on_serialization_error(self, sink: str, topic: str, record: Record,
+                               exc: Exception) -> bool:
+        """A sink could not serialize ``record``: True when the production handler skips it."""
+        rc = self.context.record_context
+        where = {"task_id": self.task_id, "processor": sink, "topic": topic,
+                 "source_topic": rc.topic if rc else None,
+                 "partition": rc.partition if rc else None, "offset": rc.offset if rc else None}
+        if self._production_handler(where, record, exc) != CONTINUE:
+            return False
+        self.metrics.records_dropped += 1
+        log.warning("[%s] Unable to serialize record for topic %s in %s, the production "
+                    "exception handler continues: %s", self.task_id, topic, sink, exc)
+        return True
 
     def maybe_punctuate_stream_time(self) -> bool:
         stream_time = self.partition_group.stream_time

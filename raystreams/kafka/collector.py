@@ -13,12 +13,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from raystreams.engine.handlers import CONTINUE, resolve_handler
 from raystreams.errors import StreamsException
 from raystreams.kafka.producer import DeliveryFailure, StreamsProducer, is_fenced
 
 log = logging.getLogger(__name__)
-
-_CONTINUE_NAMES = {"continue", "CONTINUE"}
 
 
 class ProductionException(StreamsException):
@@ -32,14 +31,15 @@ class KafkaRecordCollector:
         producer: the task's producer.
         task_id: for log lines and errors.
         production_handler: ``"default"`` (fail), ``"continue"``, or a callable
-            ``(failure: DeliveryFailure) -> "continue" | "fail"``.
+            ``(context, failure: DeliveryFailure, error) -> "continue" | "fail"``, the same
+            shape as the engine's other exception handlers (``engine/handlers.py``).
     """
 
     def __init__(self, producer: StreamsProducer, *, task_id: str | None = None,
                  production_handler: Any = "default") -> None:
         self.producer = producer
         self.task_id = task_id
-        self._handler = production_handler
+        self._handler = resolve_handler("production.exception.handler", production_handler)
         self._partitions: dict[str, int | None] = {}
         self.records_sent = 0
         self.records_dropped = 0
@@ -71,9 +71,9 @@ class KafkaRecordCollector:
             from raystreams.errors import TaskMigratedException
 
             raise TaskMigratedException(f"task {self.task_id}: producer fenced: {failure.error}")
-        handler = self._handler
-        answer = handler(failure) if callable(handler) else handler
-        if isinstance(answer, str) and answer in _CONTINUE_NAMES:
+        context = {"task_id": self.task_id, "topic": failure.topic,
+                   "partition": failure.partition}
+        if self._handler(context, failure, failure.error) == CONTINUE:
             self.records_dropped += 1
             log.warning("[%s] Error sending record to topic %s partition %s; the production "
                         "exception handler continues: %s", self.task_id, failure.topic,

@@ -214,3 +214,21 @@ def test_user_exception_reports_task_processor_topic_partition_offset():
             "0_0", "fails", "in", 0, 0)
         assert "RuntimeError: user bug" in str(err)
         assert isinstance(err.__cause__, RuntimeError)
+
+
+def test_sink_serialization_error_goes_to_the_production_handler():
+    t = Topology().add_source("s", "in").add_sink("sink", "out", "s", value_serde=Serdes.Long())
+    with TopologyTestDriver(t, CONFIG) as driver:
+        with pytest.raises(Exception) as info:
+            driver.create_input_topic("in").pipe_input("k", "not a number", 0)
+        err = info.value
+        assert err.processor == "sink" and err.topic == "in"
+        assert "Unable to serialize record. ProducerRecord(topic=[out]" in str(err)
+
+    config = dict(CONFIG, **{"production.exception.handler": "continue"})
+    with TopologyTestDriver(t, config) as driver:
+        inp = driver.create_input_topic("in")
+        inp.pipe_input("k", "not a number", 0)
+        driver.pipe_raw("in", b"k", b"ok", 1)  # a String value the Long serde still rejects
+        assert driver.create_output_topic("out").is_empty()
+        assert driver.task.metrics.records_dropped == 2
