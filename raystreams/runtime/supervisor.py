@@ -15,7 +15,8 @@ Guarantees (what survives what; every public method is idempotent):
 - **Supervisor crash**: task actors are detached and keep processing; Ray restarts the
   supervisor (``max_restarts=-1``), and the new one finds the task actors by name
   (``<application.id>.task.<task_id>.<incarnation>``) and watches them again. Restart
-  counts of the dead supervisor are lost (counting starts again).
+  counts live in Ray's GCS key-value store, so the new supervisor keeps enforcing
+  ``task.max.restarts`` over the restarts the old one saw; a new start of the app begins at 0.
 - **Nodes join**: when the set of alive Ray nodes changes, tasks are spread evenly
   (``placement.spread``): a moved task is stopped cleanly (commit, checkpoint, close)
   before its replacement starts on the new node.
@@ -27,6 +28,7 @@ Plain class: ``ray.remote(Supervisor)`` is made in ``actor_options``.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -56,7 +58,7 @@ class _Task:
     watch_ref: Any = None
     state: str = "PENDING"  # PENDING, STARTING, RUNNING, RESTARTING, FAILED, STOPPED
     node_id: str | None = None
-    restarts: deque = field(default_factory=deque)  # monotonic times of recent restarts
+    restarts: deque = field(default_factory=deque)  # wall-clock times of recent restarts
     total_restarts: int = 0
     restart_at: float = 0.0
     last_error: str | None = None
@@ -99,6 +101,7 @@ class Supervisor:
         with warnings.catch_warnings():  # Ray's property warns about its own internals
             warnings.simplefilter("ignore")
             restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        self._restore_restart_counts(keep=bool(self.reattached or restarted))
         if self.reattached or restarted:
             log.info("supervisor of %s restarted: reattached to %d task actors", self.app,
                      self.reattached)
@@ -137,6 +140,46 @@ class Supervisor:
                 task.node_id = None
             attached += 1
         return attached
+
+    # ------------------------------------------------------------------ restart history
+    # Kept in Ray's GCS key-value store, so a restarted supervisor still enforces
+    # task.max.restarts over the restarts its predecessor saw.
+
+    def _restart_key(self, task_id: str) -> bytes:
+        return f"raystreams:{opts.namespace(self.config)}:{self.app}:restarts:{task_id}".encode()
+
+    def _kv(self) -> Any:
+        try:
+            from ray.experimental import internal_kv
+        except ImportError:  # pragma: no cover - every Ray 2.x has it
+            return None
+        return internal_kv if internal_kv._internal_kv_initialized() else None
+
+    def _save_restarts(self, task: _Task) -> None:
+        kv = self._kv()
+        if kv is None:
+            return
+        value = json.dumps({"times": list(task.restarts), "total": task.total_restarts})
+        with contextlib.suppress(Exception):
+            kv._internal_kv_put(self._restart_key(task.spec.task_id), value.encode(),
+                                overwrite=True)
+
+    def _restore_restart_counts(self, keep: bool) -> None:
+        """A restarted supervisor takes its predecessor's counts; a new app starts from 0."""
+        kv = self._kv()
+        if kv is None:
+            return
+        for task_id, task in self.tasks.items():
+            key = self._restart_key(task_id)
+            with contextlib.suppress(Exception):
+                if not keep:
+                    kv._internal_kv_del(key)
+                    continue
+                raw = kv._internal_kv_get(key)
+                if raw:
+                    saved = json.loads(raw)
+                    task.restarts = deque(saved.get("times", ()))
+                    task.total_restarts = int(saved.get("total", 0))
 
     def _kill_name(self, name: str) -> None:
         with contextlib.suppress(Exception):
@@ -220,11 +263,13 @@ class Supervisor:
             log.warning("task %s (incarnation %d) failed: %s", task.spec.task_id,
                         task.incarnation, cause)
             self._kill(task)
-            now = time.monotonic()
-            task.restarts.append(now)
-            while task.restarts and now - task.restarts[0] > self.window_s:
+            wall = time.time()
+            task.restarts.append(wall)
+            while task.restarts and wall - task.restarts[0] > self.window_s:
                 task.restarts.popleft()
             task.total_restarts += 1
+            self._save_restarts(task)
+            now = time.monotonic()
             self._event("failed", task.spec.task_id, cause=cause, error=error)
             if len(task.restarts) > self.max_restarts:
                 task.state = "FAILED"
