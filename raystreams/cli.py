@@ -448,7 +448,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config["bootstrap.servers"] = args.bootstrap_servers
     stop = threading.Event()
     old = _install_stop(stop)
-    streams = resolved = None
+    streams = resolved = generator = None
     produced = [0]
     try:
         print("raystreams demo: word count (lowercase, split on \\W+, drop 'the', count)",
@@ -483,7 +483,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     stop.wait(interval)
             producer.flush(10)
 
-        threading.Thread(target=generate, name="demo-generator", daemon=True).start()
+        generator = threading.Thread(target=generate, name="demo-generator", daemon=True)
+        generator.start()
         consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"demo-{suffix}",
                              "enable.auto.commit": False, "fetch.wait.max.ms": 10,
                              "fetch.queue.backoff.ms": 10})
@@ -526,6 +527,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         _restore_signals(old)
+        if generator is not None:
+            generator.join(15)
+        # the generator's producer goes before the broker, so it never logs a lost connection
+        producer = None
         if streams is not None:
             print("stopping the app (commit and close) ...", file=out, flush=True)
             streams.close(60)
