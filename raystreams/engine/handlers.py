@@ -73,17 +73,3 @@ def _normalize(fn: Callable[..., Any]) -> Handler:
                                   allowed=[CONTINUE, FAIL])
         return text
     return handler
-
-
-def config_value(config: Any, *names: str) -> Any:
-    """The first of ``names`` the user set, else the first one's default."""
-    for name in names:
-        is_set = getattr(config, "is_set", None)
-        if is_set is not None and is_set(name):
-            return config.get(name)
-    for name in names:
-        try:
-            return config.get(name)
-        except Exception:  # a name this config does not define
-            continue
-    return None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from raystreams.engine.context import TaskContext
-from raystreams.engine.handlers import CONTINUE, config_value, resolve_handler
+from raystreams.engine.handlers import CONTINUE, resolve_handler
 from raystreams.engine.nodes import ProcessorNode, SinkProcessor, SourceProcessor
 from raystreams.engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
 from raystreams.engine.punctuation import PunctuationQueue, PunctuationSchedule
@@ -59,7 +59,7 @@ class StreamTask:
     Args:
         task_id: ``<subtopology>_<partition>``, e.g. ``"0_1"``.
         topology: the whole logical plan.
-        config: a StreamsConfig (or anything with ``get``).
+        config: the StreamsConfig (it resolves deprecated key names and defaults).
         collector: where sinks and changelogs send.
         node_names: the nodes this task runs (a sub-topology); all non-global nodes if None.
         partition: the task's partition number (input partition and changelog partition).
@@ -96,20 +96,18 @@ class StreamTask:
         self.context = TaskContext(self)
         self._deser_handler = resolve_handler(
             "deserialization.exception.handler",
-            config_value(config, "deserialization.exception.handler",
-                         "default.deserialization.exception.handler"))
+            config.get("deserialization.exception.handler"))
         self._processing_handler = resolve_handler(
-            "processing.exception.handler", config_value(config, "processing.exception.handler"))
+            "processing.exception.handler", config.get("processing.exception.handler"))
         self._production_handler = resolve_handler(
             "production.exception.handler",
-            config_value(config, "production.exception.handler",
-                         "default.production.exception.handler"))
-        self._dlq_topic = config_value(config, "errors.dead.letter.queue.topic.name")
-        self._eos = config_value(config, "processing.guarantee") == "exactly_once_v2"
+            config.get("production.exception.handler"))
+        self._dlq_topic = config.get("errors.dead.letter.queue.topic.name")
+        self._eos = config.exactly_once
         self._default_key_serde = config.default_key_serde()
         self._default_value_serde = config.default_value_serde()
         self._default_extractor = resolve_timestamp_extractor(
-            config_value(config, "default.timestamp.extractor"))
+            config.get("default.timestamp.extractor"))
         if node_names is None:
             node_names = [n for group in topology.node_groups().values()
                           if not any(topology.is_global_source(x) for x in group) for n in group]
@@ -181,8 +179,7 @@ class StreamTask:
         """Create and open the stores, then ``init`` every processor (Kafka's initializeIfNeeded)."""
         if self._initialized:
             return
-        cache_off = int(config_value(self.config, "statestore.cache.max.bytes",
-                                     "cache.max.bytes.buffering") or 0) == 0
+        cache_off = int(self.config.get("statestore.cache.max.bytes")) == 0
         if self.state_manager is not None:
             self.context.cache = getattr(self.state_manager, "cache", None)
         for name in self.store_names():
