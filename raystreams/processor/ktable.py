@@ -99,13 +99,18 @@ def _flush_listener(context: Any, node: Any) -> Callable[..., None]:
 
 
 class MaterializedValueGetterSupplier:
-    """Reads a table's value from its own store (Kafka's KTableMaterializedValueGetterSupplier)."""
+    """Reads a table's value from its own store (Kafka's KTableMaterializedValueGetterSupplier).
 
-    def __init__(self, store_name: str) -> None:
+    ``getter`` is the getter class for the store's kind: key-value by default; windowed and
+    session tables pass theirs.
+    """
+
+    def __init__(self, store_name: str, getter: type | None = None) -> None:
         self.store_name = store_name
+        self.getter = getter or MaterializedValueGetter
 
-    def get(self) -> MaterializedValueGetter:
-        return MaterializedValueGetter(self.store_name)
+    def get(self) -> Any:
+        return self.getter(self.store_name)
 
     def store_names(self) -> list[str]:
         return [self.store_name]

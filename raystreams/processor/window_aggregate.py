@@ -27,7 +27,7 @@ from typing import Any
 from raystreams.errors import InvalidStateStoreException, StreamsException
 from raystreams.processor.api import Headers, Processor, Record, _record
 from raystreams.processor.change import Change
-from raystreams.processor.ktable import TupleForwarder
+from raystreams.processor.ktable import MaterializedValueGetterSupplier, TupleForwarder
 from raystreams.state.types import ValueAndTimestamp
 from raystreams.windowed import SessionWindow, TimeWindow, Windowed
 
@@ -37,8 +37,6 @@ __all__ = [
     "KStreamSlidingWindowAggregate",
     "KStreamWindowAggregate",
     "SessionTupleForwarder",
-    "SessionValueGetterSupplier",
-    "WindowValueGetterSupplier",
 ]
 
 log = logging.getLogger(__name__)
@@ -151,19 +149,6 @@ class _WindowValueGetter:
         pass
 
 
-class WindowValueGetterSupplier:
-    """Reads a windowed KTable's value from its timestamped window store."""
-
-    def __init__(self, store_name: str) -> None:
-        self.store_name = store_name
-
-    def get(self) -> _WindowValueGetter:
-        return _WindowValueGetter(self.store_name)
-
-    def store_names(self) -> list[str]:
-        return [self.store_name]
-
-
 class _SessionValueGetter:
     __slots__ = ("store_name", "store")
 
@@ -181,19 +166,6 @@ class _SessionValueGetter:
 
     def close(self) -> None:
         pass
-
-
-class SessionValueGetterSupplier:
-    """Reads a session KTable's value from its session store (timestamp: the session end)."""
-
-    def __init__(self, store_name: str) -> None:
-        self.store_name = store_name
-
-    def get(self) -> _SessionValueGetter:
-        return _SessionValueGetter(self.store_name)
-
-    def store_names(self) -> list[str]:
-        return [self.store_name]
 
 
 # ----------------------------------------------------------------------------- suppliers
@@ -215,7 +187,7 @@ class _AggregateSupplier:
         return True
 
     def view(self) -> Any:
-        return WindowValueGetterSupplier(self.store_name)
+        return MaterializedValueGetterSupplier(self.store_name, _WindowValueGetter)
 
     def __call__(self) -> Processor:
         raise NotImplementedError
@@ -254,7 +226,7 @@ class KStreamSessionWindowAggregate(_AggregateSupplier):
         self.merger = merger
 
     def view(self) -> Any:
-        return SessionValueGetterSupplier(self.store_name)
+        return MaterializedValueGetterSupplier(self.store_name, _SessionValueGetter)
 
     def __call__(self) -> Processor:
         return _SessionWindowAggregateProcessor(self)
