@@ -26,6 +26,7 @@ from raystreams.errors import NoSuchElementException, StreamsException
 from raystreams.keyvalue import KeyValue
 from raystreams.processor.api import Headers
 from raystreams.serde import Serde
+from raystreams.state.manager import TaskStateManager
 from raystreams.topology.topology import Topology
 
 DEFAULT_APPLICATION_ID = "dummy-topology-test-driver-app-id"
@@ -130,12 +131,12 @@ class TopologyTestDriver:
             global_stores = self._global_task.stores
             for topic in self._global_task.topics:
                 self._global_topics[topic] = self._global_task
-        factory = _state_manager_factory()
         if non_global:
             self.task = StreamTask("0_0", top, self.config, self._collector,
                                    node_names=non_global, partition=0,
                                    state_dir=self.config.get("state.dir"), clock=self.clock,
-                                   global_stores=global_stores, state_manager_factory=factory)
+                                   global_stores=global_stores,
+                                   state_manager_factory=TaskStateManager.for_task)
             self.task.initialize()
         self._capture_and_reenqueue()
 
@@ -326,18 +327,6 @@ class TopologyTestDriver:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _state_manager_factory() -> Any:
-    try:
-        from raystreams.state.manager import TaskStateManager
-    except ImportError:  # the state package is optional for stateless topologies
-        return None
-
-    def factory(task: StreamTask) -> Any:
-        return TaskStateManager.for_task(task)
-
-    return factory if hasattr(TaskStateManager, "for_task") else None
 
 
 _MISSING = object()
