@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -195,9 +194,6 @@ class TaskContext:
 
     def register(self, store: Any, restore_callback: Any = None) -> None:
         self.task.register_store(store, restore_callback)
-
-    def wall_clock_time(self) -> int:
-        return int(time.time() * 1000)
 
 
 __all__ = ["TaskContext", "to_millis", "CONTINUE"]
