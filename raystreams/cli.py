@@ -62,6 +62,30 @@ class CliError(Exception):
     """A user-facing error: printed without a traceback, exit code 2."""
 
 
+class LineWriter:
+    """A stream that writes whole lines at once, so lines printed by the app's monitor thread
+    and by the command's own loop never run into each other."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._pending = threading.local()
+
+    def write(self, text: str) -> int:
+        buffered = getattr(self._pending, "text", "") + text
+        head, sep, tail = buffered.rpartition("\n")
+        self._pending.text = tail
+        if sep:
+            with self._lock:
+                self._stream.write(head + sep)
+                self._stream.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._stream.flush()
+
+
 def _parse_pairs(pairs: Sequence[str] | None, what: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs or ():
@@ -230,7 +254,7 @@ def start_app(topology: Any, config: dict[str, Any], out: Any, *, create_topics:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    out = sys.stdout
+    out = LineWriter(sys.stdout)
     topology, config, module = load_app(args.app)
     _pickle_by_value(module)
     config.update({k: _coerce(v) for k, v in _parse_pairs(args.config, "--config").items()})
@@ -432,7 +456,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
     from raystreams.serde import Serdes
 
-    out = sys.stdout
+    out = LineWriter(sys.stdout)
     here = Path(__file__).resolve().parent.parent / "examples" / "wordcount.py"
     if here.is_file():
         _, _, module = load_app(str(here))

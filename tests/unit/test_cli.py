@@ -109,3 +109,26 @@ def test_app_module_docstring_documents_the_convention():
 def test_describe_svg(capsys):
     assert cli.main(["describe", str(EXAMPLES / "wordcount.py"), "--format", "svg"]) == 0
     assert "<svg" in capsys.readouterr().out
+
+
+def test_line_writer_keeps_lines_from_two_threads_whole():
+    import io
+    import threading
+
+    from raystreams.cli import LineWriter
+
+    sink = io.StringIO()
+    out = LineWriter(sink)
+
+    def say(tag: str) -> None:
+        for i in range(500):
+            print(f"{tag} line {i}", file=out, flush=True)
+
+    threads = [threading.Thread(target=say, args=(tag,)) for tag in ("state", "progress")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = sink.getvalue().splitlines()
+    assert sorted(lines) == sorted(f"{tag} line {i}" for tag in ("state", "progress")
+                                   for i in range(500))
