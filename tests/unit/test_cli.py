@@ -114,10 +114,18 @@ def test_describe_svg(capsys):
 def test_line_writer_keeps_lines_from_two_threads_whole():
     import io
     import threading
+    import time
 
     from raystreams.cli import LineWriter
 
-    sink = io.StringIO()
+    class SwitchingSink(io.StringIO):
+        """Gives the other thread a turn inside every write, as a busy terminal does."""
+
+        def write(self, text: str) -> int:
+            time.sleep(0.0001)
+            return super().write(text)
+
+    sink = SwitchingSink()
     out = LineWriter(sink)
 
     def say(tag: str) -> None:
