@@ -130,6 +130,9 @@ class TaskRunner:
                                 == "read_committed")
         self._waiting_since: float | None = None
         self.global_consumer: Any = None
+        #: the consumer's next offset per input partition, read right after each consume()
+        #: (so it never counts a record not yet handed to the task)
+        self._next_offsets: dict[tuple[str, int], int] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -321,7 +324,9 @@ class TaskRunner:
             with self._lock:
                 self._poll_globals()
         msgs = self.consumer.consume(num_messages=BATCH_SIZE, timeout=self.poll_timeout_s)
+        next_offsets = positions(self.consumer, self.spec.consumer_partitions)
         with self._lock:
+            self._next_offsets = next_offsets
             processed = 0
             if msgs:
                 batches, errors = to_records(msgs)
@@ -408,11 +413,13 @@ class TaskRunner:
         with self._lock:
             self._last_commit = time.monotonic()
             task = self.task
-            if not task.commit_needed and not self.producer.in_transaction:
+            past_markers = self._offsets_past_markers()
+            if not task.commit_needed and not self.producer.in_transaction and not past_markers:
                 self._update_end_offsets()
                 return False
             started = time.monotonic()
             offsets = task.prepare_commit()
+            offsets.update(past_markers)
             new = {tp: o for tp, o in offsets.items() if self._committed.get(tp) != o}
             if self.eos:
                 self.collector.check_failures()
@@ -438,6 +445,28 @@ class TaskRunner:
             self.metrics.record_commit((time.monotonic() - started) * 1000.0)
             self._update_end_offsets()
             return True
+
+    def _offsets_past_markers(self) -> dict[tuple[str, int], int]:
+        """Input partitions whose consumer position moved past transaction markers.
+
+        As Kafka's StreamTask does, a partition with nothing buffered commits the consumer's
+        next offset rather than the last processed one + 1: the consumer skips the commit and
+        abort markers of a transactional upstream silently, and committing before them would
+        leave a lag of a marker or more on a fully processed partition. The commit is then
+        needed even when no record was processed since the last one.
+        """
+        assert self.task is not None
+        queues = self.task.partition_group.queues
+        moved = {}
+        for tp, position in self._next_offsets.items():
+            queue = queues.get(tp)
+            if queue is not None and queue.size() > 0:
+                continue
+            known = self.task.consumed_offsets.get(tp)
+            known = known + 1 if known is not None else self._committed.get(tp)
+            if known is not None and position > known and position != self._committed.get(tp):
+                moved[tp] = position
+        return moved
 
     def _update_end_offsets(self) -> None:
         for topic, partition in self.spec.consumer_partitions:

@@ -197,6 +197,24 @@ def test_exactly_once_sends_offsets_with_the_transaction(tmp_path):
     assert consumer.commits == []  # offsets go through the transaction only
 
 
+def test_commit_moves_past_transaction_markers_the_consumer_skipped(tmp_path):
+    # a transactional upstream: offsets 0, 1 hold records, 2 its commit marker, which the
+    # consumer skips (its position is 3); Kafka's StreamTask commits the position
+    consumer, producer = FakeConsumer([records("a", "b"), []]), FakeProducer()
+    consumer.positions = {("in", 1): 3}
+    runner, _ = make_runner(tmp_path, consumer, producer,
+                            **{"processing.guarantee": "exactly_once_v2"})
+    runner.initialize()
+    runner.run_once()
+    assert producer.transactions[-2:] == [("offsets", {("in", 1): 3}), "commit"]
+    runner.run_once()  # nothing new: no empty transaction
+    assert producer.transactions[-2:] == [("offsets", {("in", 1): 3}), "commit"]
+    consumer.positions = {("in", 1): 5}  # a later marker alone still moves the commit
+    runner.run_once()
+    assert producer.transactions[-3:] == ["begin", ("offsets", {("in", 1): 5}), "commit"]
+    assert runner.metrics.committed == {"in-1": 5}
+
+
 def test_refused_record_fails_the_task_by_default(tmp_path):
     consumer, producer = FakeConsumer([records("a")]), FakeProducer()
     runner, wrapped = make_runner(tmp_path, consumer, producer)
