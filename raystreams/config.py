@@ -14,9 +14,9 @@ import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Literal, get_args
 
+from raystreams.durations import millis
 from raystreams.errors import ConfigException
 from raystreams.serde import Serde, Serdes, resolve_serde
 
@@ -357,11 +357,9 @@ def _as_bool(key: str, value: Any) -> bool:
 
 
 def _as_duration(key: str, value: Any) -> int:
-    if isinstance(value, timedelta):
-        # Truncates below 1 ms, as Java's Duration.toMillis().
-        return value // timedelta(milliseconds=1)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
+    ms = millis(value)
+    if ms is not None:
+        return ms
     if isinstance(value, str):
         try:
             return int(value.strip())

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 
+from raystreams.durations import millis
 from raystreams.errors import ConfigException, SerializationException
 from raystreams.windowed import LONG_MAX, SessionWindow, TimeWindow, Windowed
 
@@ -437,11 +438,8 @@ class FunctionSerde(_BuiltinSerde[T]):
 
 
 def _window_size_ms(window_size: int | timedelta) -> int:
-    if isinstance(window_size, timedelta):
-        size = window_size // timedelta(milliseconds=1)
-    elif isinstance(window_size, int) and not isinstance(window_size, bool):
-        size = window_size
-    else:
+    size = millis(window_size)
+    if size is None:
         raise TypeError(f"window size must be int milliseconds or a timedelta, got {_show(window_size)}")
     if size <= 0 or size > LONG_MAX:
         raise ValueError(f"window size must be between 1 and {LONG_MAX} ms, got {size}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
+from raystreams.durations import JAVA_LONG_MAX, JAVA_LONG_MIN, millis
 from raystreams.errors import StreamsError
 from raystreams.windowed import TimeWindow
 
@@ -25,8 +26,6 @@ __all__ = [
 ]
 
 NO_GRACE_PERIOD = 0
-_LONG_MAX = (1 << 63) - 1
-_LONG_MIN = -(1 << 63)
 
 
 class InvalidWindowArgument(StreamsError, ValueError):
@@ -43,18 +42,12 @@ def duration_ms(value: timedelta | int, what: str) -> int:
     Raises:
         InvalidWindowArgument: ``value`` is neither, or does not fit a Java long of ms.
     """
-    if isinstance(value, timedelta):
-        micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
-        # Java's Duration.toMillis truncates toward zero.
-        ms = abs(micros) // 1000
-        ms = ms if micros >= 0 else -ms
-    elif isinstance(value, int) and not isinstance(value, bool):
-        ms = value
-    else:
+    ms = millis(value)
+    if ms is None:
         raise InvalidWindowArgument(
             f"Failed to check {what}: {what} must be a timedelta or an int of milliseconds, "
             f"got {value!r}")
-    if not _LONG_MIN <= ms <= _LONG_MAX:
+    if not JAVA_LONG_MIN <= ms <= JAVA_LONG_MAX:
         raise InvalidWindowArgument(
             f'Invalid value for parameter "{what}" (value was: {value!r}). '
             f"It can't be expressed in milliseconds.")

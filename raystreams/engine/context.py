@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from raystreams.durations import millis
 from raystreams.engine.handlers import CONTINUE
 from raystreams.engine.punctuation import Cancellable, PunctuationSchedule
 from raystreams.errors import StreamsException
@@ -26,11 +27,10 @@ log = logging.getLogger(__name__)
 
 def to_millis(value: timedelta | int | float, what: str) -> int:
     """Milliseconds from a ``timedelta`` or a number of ms."""
-    if isinstance(value, timedelta):
-        return int(value.total_seconds() * 1000)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    ms = millis(value, floats=True)
+    if ms is None:
         raise StreamsException(f"{what} must be a timedelta or milliseconds, got {value!r}")
-    return int(value)
+    return ms
 
 
 class TaskContext:

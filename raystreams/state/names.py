@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from raystreams.durations import millis
 from raystreams.state.errors import InvalidStoreNameError, StoreArgumentError
 
 __all__ = ["MAX_NAME_LENGTH", "changelog_topic", "to_epoch_millis", "to_millis", "validate_store_name"]
@@ -50,11 +51,8 @@ def to_millis(value: int | timedelta, what: str) -> int:
     Raises:
         StoreArgumentError: ``value`` is neither, or is negative.
     """
-    if isinstance(value, timedelta):
-        ms = value // timedelta(milliseconds=1)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        ms = value
-    else:
+    ms = millis(value)
+    if ms is None:
         raise StoreArgumentError(f"{what} must be int milliseconds or a timedelta, got {type(value).__name__}")
     if ms < 0:
         raise StoreArgumentError(f"{what} cannot be negative, got {ms} ms")
