@@ -119,6 +119,7 @@ class StreamTask:
         self._register_queues(input_partitions)
         self.state_manager = state_manager_factory(self) if state_manager_factory else None
         self._initialized = False
+        self._processors_initialized = False
 
     # ------------------------------------------------------------------ building
 
@@ -175,8 +176,12 @@ class StreamTask:
         used = {s for n in self.nodes.values() for s in n.stores}
         return [s for s in self.topology.stores if s in used]
 
-    def initialize(self) -> None:
-        """Create and open the stores, then ``init`` every processor (Kafka's initializeIfNeeded)."""
+    def initialize(self, processors: bool = True) -> None:
+        """Create and open the stores, then ``init`` every processor (Kafka's initializeIfNeeded).
+
+        ``processors=False`` opens the stores only: a standby replica, which restores state
+        and never processes (Kafka's StandbyTask).
+        """
         if self._initialized:
             return
         cache_off = int(self.config.get("statestore.cache.max.bytes")) == 0
@@ -192,7 +197,8 @@ class StreamTask:
             store = builder.build()
             self.stores[name] = store
             store.init(self.context, store)
-        for name in self.node_names:
+        self._processors_initialized = processors
+        for name in self.node_names if processors else ():
             node = self.nodes[name]
             self.context.current_node = node
             try:
@@ -380,7 +386,7 @@ class StreamTask:
 
     def close(self, clean: bool = True) -> None:
         """Close processors, then stores; a clean close writes the local checkpoint."""
-        for name in self.node_names:
+        for name in self.node_names if self._processors_initialized else ():
             node = self.nodes[name]
             self.context.current_node = node
             try:

@@ -1,7 +1,8 @@
 """Every Ray actor option of the runtime, in one place (as Ray Serve's controller_actor_class).
 
-Names: the supervisor is ``<application.id>`` and each task actor
-``<application.id>.task.<task_id>.<incarnation>``, all in the namespace ``ray.namespace``
+Names: the supervisor is ``<application.id>``, each task actor
+``<application.id>.task.<task_id>.<incarnation>`` and each standby replica
+``<application.id>.standby.<task_id>.<replica>.<incarnation>``, all in the namespace ``ray.namespace``
 (``raystreams`` by default), so the inspector and the CLI find them.
 """
 
@@ -39,6 +40,26 @@ def parse_task_actor_name(application_id: str, name: str) -> tuple[str, int] | N
     if not task_id or not incarnation.isdigit():
         return None
     return task_id, int(incarnation)
+
+
+STANDBY_PREFIX_SEPARATOR = ".standby."
+
+
+def standby_actor_name(application_id: str, task_id: str, replica: int, incarnation: int) -> str:
+    return f"{application_id}{STANDBY_PREFIX_SEPARATOR}{task_id}.{replica}.{incarnation}"
+
+
+def is_standby_actor_name(application_id: str, name: str) -> bool:
+    return name.startswith(f"{application_id}{STANDBY_PREFIX_SEPARATOR}")
+
+
+def standby_actor_options(config: Any, task_id: str, replica: int, incarnation: int,
+                          node_id: str | None = None) -> dict[str, Any]:
+    """Options of a standby replica's actor: a task actor's, under its own name."""
+    options = task_actor_options(config, task_id, incarnation, node_id)
+    options["name"] = standby_actor_name(config.get("application.id"), task_id, replica,
+                                         incarnation)
+    return options
 
 
 def task_actor_options(config: Any, task_id: str, incarnation: int,

@@ -408,9 +408,12 @@ class KafkaStreams:
         return self._ray.get(self.supervisor.status.remote())
 
     def metrics(self) -> dict[str, Any]:
-        """Summed task metrics, with each task's under ``"tasks"``."""
+        """Summed task metrics, with each task's under ``"tasks"`` and each standby
+        replica's (``num.standby.replicas``) under ``"standbys"``."""
         self._require_running()
-        return aggregate(self._ray.get(self.supervisor.metrics.remote()))
+        total = aggregate(self._ray.get(self.supervisor.metrics.remote()))
+        total["standbys"] = self._ray.get(self.supervisor.standby_metrics.remote())
+        return total
 
     def task_handles(self) -> dict[str, Any]:
         self._require_running()

@@ -20,6 +20,12 @@ Guarantees (what survives what; every public method is idempotent):
 - **Nodes join**: when the set of alive Ray nodes changes, tasks are spread evenly
   (``placement.spread``): a moved task is stopped cleanly (commit, checkpoint, close)
   before its replacement starts on the new node.
+- **Standby replicas** (``num.standby.replicas`` N > 0): every task with changelogged stores
+  gets N standby actors (``standby.StandbyRunner``), each placed on a node without the active
+  task or another replica of it where the cluster has one. When the active task dies, a live
+  standby is promoted: it hands its state directory over on its node and the replacement
+  starts there, restoring only the changelog tail it had not applied. A standby that dies is
+  started again; standbys never fail the application.
 - **Stop**: ``stop()`` stops every task cleanly (commit, checkpoint) and kills the actors.
 
 Plain class: ``ray.remote(Supervisor)`` is made in ``actor_options``.
@@ -64,6 +70,19 @@ class _Task:
     last_error: str | None = None
 
 
+@dataclass
+class _Standby:
+    spec: TaskSpec
+    replica: int
+    handle: Any = None
+    name: str | None = None
+    incarnation: int = -1
+    watch_ref: Any = None
+    node_id: str | None = None
+    restart_at: float = 0.0
+    promotions: int = 0
+
+
 class Supervisor:
     """Starts, watches, restarts and places the task actors of one application.
 
@@ -89,6 +108,10 @@ class Supervisor:
         self.max_restarts = int(self.config["task.max.restarts"])
         self.window_s = self.config["task.restart.window.ms"] / 1000.0
         self.tasks: dict[str, _Task] = {t.task_id: _Task(t) for t in plan.tasks}
+        replicas = int(self.config.get("num.standby.replicas") or 0)
+        self.standbys: dict[str, list[_Standby]] = {
+            t.task_id: [_Standby(t, r) for r in range(replicas)]
+            for t in plan.tasks if t.changelogs and replicas > 0}
         self.state = "CREATED"  # CREATED, RUNNING, ERROR, STOPPED
         self.error: str | None = None
         self.events: list[dict[str, Any]] = []
@@ -115,6 +138,9 @@ class Supervisor:
         found: dict[str, list[tuple[int, str]]] = {}
         for entry in ray.util.list_named_actors(all_namespaces=True):
             if entry.get("namespace") != ns:
+                continue
+            if opts.is_standby_actor_name(self.app, entry["name"]):
+                self._kill_name(entry["name"])  # started again below, from its own checkpoint
                 continue
             parsed = opts.parse_task_actor_name(self.app, entry["name"])
             if parsed and parsed[0] in self.tasks:
@@ -196,6 +222,10 @@ class Supervisor:
             for task_id, task in self.tasks.items():
                 if task.handle is None:
                     self._launch(task, targets.get(task_id))
+            for replicas in self.standbys.values():
+                for standby in replicas:
+                    if standby.handle is None:
+                        self._launch_standby(standby)
             self.state = "RUNNING"
             if self._thread is None:
                 self._thread = threading.Thread(target=self._monitor, name="supervisor",
@@ -218,6 +248,108 @@ class Supervisor:
         task.state = "STARTING" if task.total_restarts == 0 else "RUNNING"
         self._event("started", task.spec.task_id, incarnation=task.incarnation, node=node_id)
 
+    # ------------------------------------------------------------------ standby replicas
+
+    def _standby_node(self, standby: _Standby) -> str | None:
+        """A node without the active task or another replica of it, the least loaded with
+        standbys; the active's node when there is no other (a single-node cluster)."""
+        nodes = self._alive_nodes()
+        if not nodes:
+            return None
+        task_id = standby.spec.task_id
+        taken = {self.tasks[task_id].node_id} | {
+            s.node_id for s in self.standbys[task_id] if s is not standby and s.handle is not None}
+        load = {n: 0 for n in nodes}
+        for replicas in self.standbys.values():
+            for s in replicas:
+                if s.handle is not None and s.node_id in load:
+                    load[s.node_id] += 1
+        free = [n for n in nodes if n not in taken]
+        if not free:
+            return self.tasks[task_id].node_id
+        return min(free, key=lambda n: (load[n], n))
+
+    def _launch_standby(self, standby: _Standby) -> None:
+        standby.incarnation += 1
+        node_id = self._standby_node(standby)
+        options = opts.standby_actor_options(self.config, standby.spec.task_id, standby.replica,
+                                             standby.incarnation, node_id)
+        standby.handle = opts.remote_task_actor().options(**options).remote(
+            standby.spec, self.topology, self.config, standby.incarnation, self.log_level,
+            standby.replica)
+        standby.name = options["name"]
+        standby.node_id = node_id
+        standby.handle.start.remote()
+        standby.watch_ref = standby.handle.watch.remote()
+        self._event("standby_started", standby.spec.task_id, replica=standby.replica,
+                    node=node_id)
+
+    def _kill_standby(self, standby: _Standby) -> None:
+        if standby.handle is not None:
+            with contextlib.suppress(Exception):
+                self._ray.kill(standby.handle, no_restart=True)
+        standby.handle = None
+        standby.watch_ref = None
+
+    def _on_standby_done(self, standby: _Standby, ref: Any) -> None:
+        with self._lock:
+            if self._stopping or standby.watch_ref is not ref:
+                return
+            try:
+                cause = self._ray.get(ref).get("error_text") or "it stopped on its own"
+            except Exception as exc:
+                cause = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            log.warning("standby %d of task %s failed (%s): starting it again",
+                        standby.replica, standby.spec.task_id, cause)
+            self._kill_standby(standby)
+            standby.restart_at = time.monotonic() + 1.0
+            self._event("standby_failed", standby.spec.task_id, replica=standby.replica,
+                        cause=cause)
+
+    def _promote_standby(self, task: _Task) -> str | None:
+        """Hand a live standby's state over for ``task``'s replacement; its node, or None."""
+        for standby in self.standbys.get(task.spec.task_id, ()):
+            if standby.handle is None:
+                continue
+            standby.watch_ref = None  # its end is the hand-over, not a failure
+            try:
+                result = self._ray.get(standby.handle.promote.remote(30.0), timeout=60)
+            except Exception as exc:
+                log.warning("standby %d of task %s could not be promoted: %s",
+                            standby.replica, task.spec.task_id, exc)
+                result = {}
+            self._kill_standby(standby)
+            standby.restart_at = time.monotonic()
+            if result.get("handed_off"):
+                standby.promotions += 1
+                self._event("promoted", task.spec.task_id, replica=standby.replica,
+                            node=result.get("node_id"))
+                return result.get("node_id")
+        return None
+
+    def _restart_standbys_due(self) -> None:
+        now = time.monotonic()
+        for replicas in self.standbys.values():
+            for standby in replicas:
+                if standby.handle is None and now >= standby.restart_at:
+                    self._launch_standby(standby)
+
+    def standby_metrics(self) -> list[dict[str, Any]]:
+        """The snapshot of every live standby replica."""
+        with self._lock:
+            handles = [(s, s.handle) for rs in self.standbys.values() for s in rs
+                       if s.handle is not None]
+        out = []
+        refs = [(s, h.metrics.remote()) for s, h in handles]
+        for standby, ref in refs:
+            try:
+                snap = self._ray.get(ref, timeout=5)
+            except Exception:
+                continue
+            snap["promotions"] = standby.promotions
+            out.append(snap)
+        return out
+
     def _event(self, kind: str, task_id: str | None = None, **fields: Any) -> None:
         self.events.append({"at": time.time(), "event": kind, "task_id": task_id, **fields})
         del self.events[:-200]
@@ -229,15 +361,21 @@ class Supervisor:
         while not self._stopping:
             try:
                 with self._lock:
-                    refs = {t.watch_ref: t for t in self.tasks.values()
-                            if t.watch_ref is not None}
+                    refs: dict[Any, Any] = {t.watch_ref: t for t in self.tasks.values()
+                                            if t.watch_ref is not None}
+                    refs.update({s.watch_ref: s for rs in self.standbys.values() for s in rs
+                                 if s.watch_ref is not None})
                 if refs:
                     ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=0.2)
                 else:
                     ready = []
                     time.sleep(MONITOR_INTERVAL_S)
                 for ref in ready:
-                    self._on_watch_done(refs[ref], ref)
+                    owner = refs[ref]
+                    if isinstance(owner, _Standby):
+                        self._on_standby_done(owner, ref)
+                    else:
+                        self._on_watch_done(owner, ref)
                 self._restart_due()
                 if time.monotonic() - self._last_node_check >= NODE_CHECK_INTERVAL_S:
                     self._last_node_check = time.monotonic()
@@ -296,8 +434,11 @@ class Supervisor:
                     current = {t.spec.task_id: t.node_id for t in self.tasks.values()
                                if t is not task}
                     target = spread(self.tasks, nodes, current).get(task.spec.task_id)
+                    target = self._promote_standby(task) or target
                     self._launch(task, target)
                     self._event("restarted", task.spec.task_id, incarnation=task.incarnation)
+            if self.state == "RUNNING":
+                self._restart_standbys_due()
 
     def _alive_nodes(self) -> list[str]:
         try:
@@ -371,8 +512,11 @@ class Supervisor:
                           "incarnation": task.incarnation, "restarts": task.total_restarts,
                           "node_id": task.node_id, "pid": st.get("pid") if st else None,
                           "actor_name": task.name, "last_error": task.last_error}
+        standbys = {tid: [{"replica": s.replica, "node_id": s.node_id, "actor_name": s.name,
+                           "running": s.handle is not None, "promotions": s.promotions}
+                          for s in rs] for tid, rs in self.standbys.items()}
         return {"application_id": self.app, "state": self.state, "error": self.error,
-                "tasks": tasks, "events": list(self.events[-50:])}
+                "tasks": tasks, "standbys": standbys, "events": list(self.events[-50:])}
 
     def metrics(self) -> list[dict[str, Any]]:
         """The metrics snapshot of every live task actor (restarts added)."""
@@ -400,17 +544,25 @@ class Supervisor:
             handles = [(t, t.handle) for t in self.tasks.values() if t.handle is not None]
             for t in self.tasks.values():
                 t.watch_ref = None
+            standbys = [s for rs in self.standbys.values() for s in rs if s.handle is not None]
+            for s in standbys:
+                s.watch_ref = None
+        standby_refs = [s.handle.stop.remote(timeout) for s in standbys]
         refs = [(t, h.stop.remote(timeout)) for t, h in handles]
         for t, ref in refs:
             try:
                 ray.get(ref, timeout=timeout + 5)
             except Exception as exc:
                 log.warning("task %s did not stop cleanly: %s", t.spec.task_id, exc)
+        with contextlib.suppress(Exception):
+            ray.get(standby_refs, timeout=timeout + 5)
         with self._lock:
             for t, _ in handles:
                 self._kill(t)
                 if t.state != "FAILED":
                     t.state = "STOPPED"
+            for s in standbys:
+                self._kill_standby(s)
 
     def stop(self, timeout: float = 30.0) -> str:
         """Stop every task cleanly (commit, checkpoint) and kill the actors; idempotent."""

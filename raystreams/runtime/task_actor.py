@@ -600,12 +600,19 @@ class TaskActor:
     """
 
     def __init__(self, spec: TaskSpec, topology: Topology, config: StreamsConfig,
-                 incarnation: int = 0, log_level: int | None = None) -> None:
+                 incarnation: int = 0, log_level: int | None = None,
+                 standby_replica: int | None = None) -> None:
         if log_level is not None:
             logging.basicConfig(level=log_level,
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.spec = spec
-        self.runner = TaskRunner(spec, topology, config, incarnation=incarnation)
+        if standby_replica is None:
+            self.runner: Any = TaskRunner(spec, topology, config, incarnation=incarnation)
+        else:
+            from raystreams.runtime.standby import StandbyRunner
+
+            self.runner = StandbyRunner(spec, topology, config, replica=standby_replica,
+                                        incarnation=incarnation)
         self._stop = threading.Event()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -687,6 +694,21 @@ class TaskActor:
         if self._thread is None:
             self._done.set()
         return self.watch(timeout)
+
+    def promote(self, timeout: float = 30.0) -> dict[str, Any]:
+        """A standby's hand-over: stop, checkpoint and close its stores, then move its state
+        directory to the active task's place on this node (the dead active's is replaced)."""
+        from pathlib import Path
+
+        runner = self.runner
+        if not getattr(runner, "is_standby", False):
+            raise StreamsError(f"task {self.spec.task_id}: only a standby replica is promoted")
+        config = runner.active_config
+        runner.handoff_to = Path(config["state.dir"]) / config.application_id / self.spec.task_id
+        result = self.stop(timeout)
+        result["handed_off"] = runner.handed_off
+        result["node_id"] = _node_id()
+        return result
 
     def status(self) -> dict[str, Any]:
         return {"task_id": self.spec.task_id, "state": self.runner.state,
