@@ -386,11 +386,14 @@ class KafkaStreams:
         self.close()
 
     def cleanup(self) -> None:
-        """Delete this app's local state directory (only when not running, as in Kafka)."""
+        """Delete this app's local state directories, its standby copies' too (only when not
+        running, as in Kafka)."""
         if self._state.is_running_or_rebalancing() or self._state is State.PENDING_SHUTDOWN:
             raise IllegalStateException("Cannot clean up while running.")
-        path = Path(self.config["state.dir"]) / self.application_id
-        shutil.rmtree(path, ignore_errors=True)
+        root = Path(self.config["state.dir"])
+        for path in [root / self.application_id,
+                     *(p / self.application_id for p in root.glob("standby-*"))]:
+            shutil.rmtree(path, ignore_errors=True)
 
     # ------------------------------------------------------------------ reading
 

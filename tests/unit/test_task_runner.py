@@ -418,8 +418,12 @@ def test_kafka_streams_lifecycle_checks_without_ray(tmp_path):
                                               "state.dir": str(tmp_path)}, out=None)
     assert streams.state() is State.CREATED
     (tmp_path / "life" / "0_0").mkdir(parents=True)
+    (tmp_path / "standby-0" / "life" / "0_0").mkdir(parents=True)
+    (tmp_path / "standby-0" / "other-app").mkdir(parents=True)
     streams.cleanup()
     assert not (tmp_path / "life").exists()
+    assert not (tmp_path / "standby-0" / "life").exists()  # its standby copies too
+    assert (tmp_path / "standby-0" / "other-app").exists()
     with pytest.raises(IllegalStateException, match="not running"):
         streams.tasks()
     assert streams.close() is True
