@@ -171,9 +171,24 @@ class TopologyTestDriver:
         return set(self._outputs)
 
     # ------------------------------------------------------------------ piping
+    def _task_reads(self, topic: str) -> bool:
+        """Whether the task reads ``topic``; a pattern source matching it subscribes to it
+        first (Kafka's driver routes a topic a source pattern matches to that source)."""
+        task = self.task
+        if task is None:
+            return False
+        if topic in task.sources_by_topic:
+            return True
+        if topic in self._global_topics or not self.topology.pattern_sources():
+            return False
+        if self.topology.subscribe_pattern_topics([topic]) or \
+                self.topology.source_for_topic(topic) in task.nodes:
+            task.add_input_topic(topic, 0)
+            return True
+        return False
+
     def _input_topic_known(self, topic: str) -> bool:
-        return (self.task is not None and topic in self.task.sources_by_topic) or \
-            topic in self._global_topics
+        return self._task_reads(topic) or topic in self._global_topics
 
     def pipe_raw(self, topic: str, key: bytes | None, value: bytes | None, timestamp: int,
                  headers: Headers | None = None) -> None:
@@ -182,11 +197,15 @@ class TopologyTestDriver:
         if not self._input_topic_known(topic):
             known = sorted(set(self.task.sources_by_topic if self.task else ()) |
                            set(self._global_topics))
-            raise StreamsException(f"Unknown topic: {topic} (the topology reads: "
-                                   f"{', '.join(known) or 'nothing'})", topic=topic)
+            patterns = sorted(p.pattern for p in self.topology.pattern_sources().values())
+            reads = ", ".join(known) or "nothing"
+            if patterns:
+                reads += f"; and topics matching {', '.join(patterns)}"
+            raise StreamsException(f"Unknown topic: {topic} (the topology reads: {reads})",
+                                   topic=topic)
         if timestamp < 0:
             raise StreamsException(f"timestamp must not be negative, got {timestamp}", topic=topic)
-        if self.task is not None and topic in self.task.sources_by_topic:
+        if self._task_reads(topic):
             self._enqueue(topic, key, value, timestamp, headers)
             self._complete_all_processable_work()
         if topic in self._global_topics:
@@ -232,7 +251,7 @@ class TopologyTestDriver:
         self._collector.history = []
         for rec in history:
             self._outputs.setdefault(rec.topic, deque()).append(rec)
-            if self.task is not None and rec.topic in self.task.sources_by_topic:
+            if self._task_reads(rec.topic):
                 self._enqueue(rec.topic, rec.key, rec.value, rec.timestamp, rec.headers)
             if rec.topic in self._global_topics:
                 self._process_global(rec.topic, rec.key, rec.value, rec.timestamp, rec.headers)

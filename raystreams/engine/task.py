@@ -171,6 +171,18 @@ class StreamTask:
             self.partition_group.add_queue(
                 RecordQueue(topic, part, source.processor, self._on_bad_record))
 
+    def add_input_topic(self, topic: str, partition: int) -> None:
+        """Read ``topic`` too, through the source the topology names for it: a pattern source
+        that matched the topic after this task was built."""
+        name = self.topology.source_for_topic(topic)
+        node = self.nodes.get(name) if name is not None else None
+        if node is None:
+            raise StreamsException(f"task {self.task_id} has no source for topic {topic}",
+                                   task_id=self.task_id, topic=topic)
+        self.sources_by_topic[topic] = node
+        self.partition_group.add_queue(
+            RecordQueue(topic, partition, node.processor, self._on_bad_record))
+
     def store_names(self) -> list[str]:
         """The (non-global) stores connected to this task's processors, in registration order."""
         used = {s for n in self.nodes.values() for s in n.stores}

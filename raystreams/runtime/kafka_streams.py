@@ -231,6 +231,12 @@ class KafkaStreams:
                             "use Apache Kafka (`raystreams broker --kafka`) for that")
         self._init_ray()
         admin = StreamsAdmin(self.config)
+        if self.topology.pattern_sources():
+            # subscribed once, from the topics that exist now: a topic created later that
+            # matches is read after the next start (Kafka picks it up on its next rebalance)
+            gained = self.topology.subscribe_pattern_topics(admin.topics())
+            for source, topics in gained.items():
+                log.info("source %s subscribes to %s", source, topics)
         self.plan = plan_app(self.topology, self.config, admin.partition_counts)
         admin.create_topics(self.plan.internal_topics)
         ns = opts.namespace(self.config)

@@ -15,7 +15,6 @@ from typing import Any
 
 from raystreams.errors import TopologyException
 from raystreams.kafka.admin import MissingSourceTopicException, TopicSpec, internal_topic_configs
-from raystreams.topology.nodes import SourceSpec
 from raystreams.topology.topology import Topology
 
 
@@ -75,10 +74,11 @@ def plan_app(topology: Topology, config: Any,
     """
     app = config.get("application.id")
     subs = topology.subtopologies()
-    for name, spec in topology.nodes.items():
-        if isinstance(spec, SourceSpec) and getattr(spec, "pattern", None) is not None:
-            raise TopologyException("pattern subscriptions are not supported by the raystreams "
-                                    "runtime yet: list the topics", node=name)
+    for name, pattern in topology.pattern_sources().items():
+        if not topology.nodes[name].topics:
+            raise TopologyException(
+                f"no topic matches the pattern {pattern.pattern} of source {name}: create one "
+                f"(its name must match the whole pattern) before starting", node=name)
     internal = topology.internal_topics
     external = sorted({t for s in subs for t in s.source_topics if t not in internal})
     global_topics = sorted({spec.global_topic for spec in topology.global_stores.values()

@@ -120,6 +120,11 @@ class Topology:
                     raise TopologyException(
                         f"Topic {topic} has already been registered by another source "
                         f"({self._source_topics[topic]}).", node=name)
+                for other, pattern in self.pattern_sources().items():
+                    if pattern.fullmatch(topic):
+                        raise TopologyException(
+                            f"Topic {topic} matches a Pattern already registered by another "
+                            f"source ({other}: {pattern.pattern}).", node=name)
             spec = SourceSpec(name, list(topics), key_serde, value_serde, timestamp_extractor,
                               offset_reset)
         for topic in topics:
@@ -291,6 +296,43 @@ class Topology:
             result.append(Subtopology(gid, tuple(names), tuple(sources), tuple(sinks),
                                       tuple(stores), tuple(repartition)))
         return result
+
+    def pattern_sources(self) -> dict[str, re.Pattern[str]]:
+        """The sources subscribed by pattern: ``{source name: compiled pattern}``."""
+        return {name: spec.pattern for name, spec in self._nodes.items()
+                if isinstance(spec, SourceSpec) and spec.pattern is not None}
+
+    def subscribe_pattern_topics(self, available: Iterable[str]) -> dict[str, list[str]]:
+        """Give every pattern source the topics of ``available`` its pattern matches in full
+        (Kafka's subscription update from metadata); returns the topics each source gained.
+
+        Raises:
+            TopologyException: a matched topic is read by another source already.
+        """
+        gained: dict[str, list[str]] = {}
+        for name, pattern in self.pattern_sources().items():
+            spec = self._nodes[name]
+            assert isinstance(spec, SourceSpec)
+            new = sorted(t for t in set(available)
+                         if pattern.fullmatch(t) and t not in spec.topics)
+            for topic in new:
+                owner = self._source_topics.get(topic)
+                if owner is not None and owner != name:
+                    other = self.pattern_sources().get(owner)
+                    raise TopologyException(
+                        f"Topic {topic} is already matched for another regex pattern "
+                        f"{other.pattern if other else topic} and hence cannot be matched to "
+                        f"this regex pattern {pattern.pattern} any more (sources {owner} and "
+                        f"{name}).", node=name)
+                self._source_topics[topic] = name
+            if new:
+                spec.topics.extend(new)
+                gained[name] = new
+        return gained
+
+    def source_for_topic(self, topic: str) -> str | None:
+        """The source node reading ``topic`` (a pattern source once subscribed), or None."""
+        return self._source_topics.get(topic)
 
     def source_topics(self) -> list[str]:
         """Every topic a non-global source reads, in the order sources were added."""

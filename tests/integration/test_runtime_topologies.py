@@ -79,3 +79,35 @@ def test_copartitioned_stream_table_join_reads_both_inputs_in_timestamp_order(
     records = consume_all(kafka_bootstrap, out, expected=30, timeout=60)
     assert sorted(m.value().decode() for m in records) == sorted(
         f"user{i}:click{i}" for i in range(30))
+
+
+def test_pattern_source_reads_every_matching_topic(kafka_bootstrap, topic_factory,
+                                                   streams_factory, app_id):
+    import re
+    import uuid
+
+    from raystreams import Serdes
+
+    prefix = f"clicks-{uuid.uuid4().hex[:6]}"
+    web, mobile = topic_factory(2, prefix=f"{prefix}-web"), topic_factory(2, prefix=f"{prefix}-app")
+    topic_factory(2, prefix=f"{prefix}x-other")  # the pattern does not match it in full
+    out = topic_factory(2, prefix="click-counts")
+    builder = StreamsBuilder()
+    (builder.stream(re.compile(re.escape(prefix) + r"-(web|app)-\w+"))
+        .group_by_key().count().to_stream().to(out))
+    streams = streams_factory(builder.build(), {"application.id": app_id,
+                                                "bootstrap.servers": kafka_bootstrap,
+                                                "commit.interval.ms": 200})
+    streams.wait_until_running(60)
+    # one task per partition, each reading that partition of both matched topics
+    assert sorted(streams.tasks()) == ["0_0", "0_1"]
+    send(kafka_bootstrap, web, [("ann", "c"), ("bob", "c"), ("ann", "c")])
+    send(kafka_bootstrap, mobile, [("ann", "c"), ("cy", "c")])
+    long = Serdes.Long()
+
+    def latest():
+        return {m.key().decode(): long.deserialize(out, m.value())
+                for m in consume_all(kafka_bootstrap, out, timeout=5)}
+
+    wait_for(lambda: latest() == {"ann": 3, "bob": 1, "cy": 1}, 60, 0.3, "counts over both topics")
+    assert streams.close(30)
