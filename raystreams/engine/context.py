@@ -178,6 +178,14 @@ class TaskContext:
         rc = self.record_context
         return rc.headers if rc else Headers()
 
+    def processor_metadata_for_key(self, key: str) -> int | None:
+        """A value a processor committed with the task's offsets (survives restarts)."""
+        return self.task.processor_metadata.get(key)
+
+    def add_processor_metadata_key_value(self, key: str, value: int) -> None:
+        """Commit ``value`` under ``key`` with the task's next offsets."""
+        self.task.processor_metadata.put(key, value)
+
     def current_stream_time_ms(self) -> int:
         return self.task.stream_time
 

@@ -129,8 +129,20 @@ class PartitionGroup:
         self.stream_time = UNKNOWN
 
     def add_queue(self, queue: RecordQueue) -> None:
+        previous = self._single
         self.queues[(queue.topic, queue.partition)] = queue
         self._single = queue if len(self.queues) == 1 else None
+        if previous is not None and self._single is None and previous.head is not None:
+            self._non_empty.offer(previous)  # it skipped the priority queue while alone
+
+    def set_partition_time(self, topic: str, partition: int, partition_time: int) -> None:
+        """Resume a partition's time from its committed metadata; stream time follows."""
+        self.queues[(topic, partition)].partition_time = partition_time
+        if partition_time > self.stream_time:
+            self.stream_time = partition_time
+
+    def partition_time(self, topic: str, partition: int) -> int:
+        return self.queues[(topic, partition)].partition_time
 
     def add_records(self, topic: str, partition: int, records: Iterable[ConsumerRecord]) -> int:
         queue = self.queues[(topic, partition)]

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from raystreams.engine.commit_metadata import ProcessorMetadata
+from raystreams.engine.commit_metadata import decode as decode_commit_metadata
+from raystreams.engine.commit_metadata import encode as encode_commit_metadata
 from raystreams.engine.context import TaskContext
 from raystreams.engine.handlers import CONTINUE, resolve_handler
 from raystreams.engine.nodes import ProcessorNode, SinkProcessor, SourceProcessor
@@ -91,6 +94,8 @@ class StreamTask:
         self.stream_time_punctuations = PunctuationQueue()
         self.wall_clock_punctuations = PunctuationQueue()
         self.consumed_offsets: dict[tuple[str, int], int] = {}
+        #: what processors commit with the offsets (emit-final's last close time, ...)
+        self.processor_metadata = ProcessorMetadata()
         self.global_stores: dict[str, Any] = dict(global_stores or {})
         self.stores: dict[str, Any] = {}
         self.context = TaskContext(self)
@@ -377,6 +382,26 @@ class StreamTask:
         self.flush_state()
         return {tp: offset + 1 for tp, offset in self.consumed_offsets.items()}
 
+    def initialize_task_time(self, committed_metadata: Mapping[tuple[str, int], str | None]) -> None:
+        """Resume partition times and processor metadata from the metadata committed with
+        each input partition's offset (Kafka's initializeTaskTimeAndProcessorMetadata); call
+        before ``initialize()``, so processors find their metadata in ``init``."""
+        merged = ProcessorMetadata()
+        for (topic, partition), text in committed_metadata.items():
+            if text is None or (topic, partition) not in self.partition_group.queues:
+                continue
+            partition_time, metadata = decode_commit_metadata(text)
+            self.partition_group.set_partition_time(topic, partition, partition_time)
+            merged.update(metadata)
+        self.processor_metadata = merged
+
+    def commit_metadata(self, partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The metadata string to commit with each of ``partitions``' offsets: its partition
+        time and the processor metadata, in Kafka's format."""
+        group = self.partition_group
+        return {tp: encode_commit_metadata(group.partition_time(*tp), self.processor_metadata)
+                for tp in partitions if tp in group.queues}
+
     def post_commit(self, changelog_offsets: dict[tuple[str, int], int] | None = None) -> None:
         """After offsets are committed: record changelog offsets, maybe checkpoint them.
 
@@ -387,6 +412,7 @@ class StreamTask:
         self.metrics.commits += 1
         self.commit_needed = False
         self.commit_requested = False
+        self.processor_metadata.needs_commit = False
         sm = self.state_manager
         if sm is None:
             return

@@ -112,21 +112,44 @@ def raise_for_errors(errors: Iterable[MessageLike], *, task_id: str | None = Non
                                topic=msg.topic(), partition=msg.partition())
 
 
-def committed_offsets(consumer: ConsumerLike, partitions: Iterable[Partition],
-                      timeout: float = 30.0) -> dict[Partition, int | None]:
-    """The offsets committed under the consumer's group; ``None`` where nothing is committed."""
+def topic_partitions(offsets: Mapping[Partition, int],
+                     metadata: Mapping[Partition, str] | None = None) -> list[TopicPartition]:
+    """``TopicPartition``s to commit: each offset with its metadata string, if it has one."""
+    meta = metadata or {}
+    result = []
+    for (topic, partition), offset in offsets.items():
+        text = meta.get((topic, partition))
+        result.append(TopicPartition(topic, partition, offset) if text is None
+                      else TopicPartition(topic, partition, offset, text))
+    return result
+
+
+def committed_with_metadata(consumer: ConsumerLike, partitions: Iterable[Partition],
+                            timeout: float = 30.0) -> dict[Partition, tuple[int | None, str | None]]:
+    """``(offset, metadata)`` committed under the consumer's group per partition; ``(None,
+    None)`` where nothing is committed."""
     tps = [TopicPartition(t, p) for t, p in partitions]
     if not tps:
         return {}
-    result: dict[Partition, int | None] = {}
+    result: dict[Partition, tuple[int | None, str | None]] = {}
     for tp in retry(lambda: consumer.committed(tps, timeout=timeout), "read committed offsets",
                     timeout):
         if tp.error is not None:
             raise StreamsException(f"cannot read the committed offset of {tp.topic}-"
                                    f"{tp.partition}: {tp.error}", topic=tp.topic,
                                    partition=tp.partition)
-        result[(tp.topic, tp.partition)] = tp.offset if tp.offset >= 0 else None
+        if tp.offset >= 0:
+            result[(tp.topic, tp.partition)] = (tp.offset, getattr(tp, "metadata", None) or None)
+        else:
+            result[(tp.topic, tp.partition)] = (None, None)
     return result
+
+
+def committed_offsets(consumer: ConsumerLike, partitions: Iterable[Partition],
+                      timeout: float = 30.0) -> dict[Partition, int | None]:
+    """The offsets committed under the consumer's group; ``None`` where nothing is committed."""
+    return {tp: offset for tp, (offset, _) in
+            committed_with_metadata(consumer, partitions, timeout).items()}
 
 
 def retry(call: Callable[[], T], what: str, timeout: float = 30.0) -> T:
@@ -153,9 +176,13 @@ _RETRY_CODES = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGR
 
 
 def assign_from_committed(consumer: ConsumerLike, partitions: Iterable[Partition],
-                          timeout: float = 30.0) -> dict[Partition, int | None]:
-    """``assign()`` ``partitions`` at their committed offsets (else ``auto.offset.reset``)."""
-    committed = committed_offsets(consumer, partitions, timeout)
+                          timeout: float = 30.0, *,
+                          committed: dict[Partition, int | None] | None = None,
+                          ) -> dict[Partition, int | None]:
+    """``assign()`` ``partitions`` at their committed offsets (else ``auto.offset.reset``);
+    ``committed`` when they were read already."""
+    if committed is None:
+        committed = committed_offsets(consumer, partitions, timeout)
     consumer.assign([TopicPartition(t, p, off if off is not None else OFFSET_INVALID)
                      for (t, p), off in committed.items()])
     return committed
@@ -182,5 +209,6 @@ def positions(consumer: ConsumerLike, partitions: Iterable[Partition]) -> dict[P
 
 
 __all__ = ["FAST_FETCH_DEFAULTS", "OFFSET_BEGINNING", "Partition", "assign_from_committed",
-           "committed_offsets", "consumer_config", "create_consumer", "end_offset",
+           "committed_offsets", "committed_with_metadata", "consumer_config",
+           "topic_partitions", "create_consumer", "end_offset",
            "is_partition_eof", "positions", "raise_for_errors", "retry", "to_records"]

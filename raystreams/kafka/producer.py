@@ -15,10 +15,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 from raystreams.config import StreamsConfig
 from raystreams.errors import StreamsException, TaskMigratedException
+from raystreams.kafka.consumer import topic_partitions
 from raystreams.kafka.protocols import ProducerLike
 
 log = logging.getLogger(__name__)
@@ -190,15 +191,17 @@ class StreamsProducer:
         self.in_transaction = True
 
     def commit_transaction(self, offsets: Mapping[tuple[str, int], int] | None,
-                           group_metadata: Any, timeout: float = 60.0) -> None:
-        """Send ``offsets`` (next offsets to read) with the transaction and commit it."""
+                           group_metadata: Any, timeout: float = 60.0, *,
+                           metadata: Mapping[tuple[str, int], str] | None = None) -> None:
+        """Send ``offsets`` (next offsets to read, each with its ``metadata`` string) with the
+        transaction and commit it."""
         if not self.in_transaction:
             if not offsets:
                 return
             self.begin()
         try:
             if offsets:
-                tps = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+                tps = topic_partitions(offsets, metadata)
                 self._producer.send_offsets_to_transaction(tps, group_metadata, timeout)
             self._producer.commit_transaction(timeout)
         except KafkaException as exc:

@@ -233,6 +233,20 @@ class KStreamSessionWindowAggregate(_AggregateSupplier):
 
 
 # ----------------------------------------------------------------------------- processors
+def _last_emit(context: Any, store_name: str) -> int:
+    """The close time of the last emit-final before a restart, from the committed processor
+    metadata (Kafka keys it by the store's name)."""
+    getter = getattr(context, "processor_metadata_for_key", None)
+    value = getter(store_name) if getter is not None else None
+    return NO_TIMESTAMP if value is None else value
+
+
+def _remember_emit(context: Any, store_name: str, window_close_time: int) -> None:
+    adder = getattr(context, "add_processor_metadata_key_value", None)
+    if adder is not None:
+        adder(store_name, window_close_time)
+
+
 class _TimeWindowProcessorBase(Processor):
     """Kafka's ``AbstractKStreamTimeWindowAggregateProcessor``: stream time, forwarding, emit-final."""
 
@@ -255,6 +269,7 @@ class _TimeWindowProcessorBase(Processor):
         self.context = context
         self.store = _get_store(context, self.supplier.store_name, "Windowed-KTable")
         if self.emit_final:  # emit-final forwards itself, never through the cache
+            self.last_emit_window_close_time = _last_emit(context, self.supplier.store_name)
             self.emit_interval = _emit_interval(context)
             self.forwarder = TupleForwarder(None, context, self.send_old_values)
         else:
@@ -297,6 +312,7 @@ class _TimeWindowProcessorBase(Processor):
             for key, vat in it:
                 forward(_record(key, Change(vat.value, None), vat.timestamp, headers))
         self.last_emit_window_close_time = window_close_time
+        _remember_emit(self.context, self.supplier.store_name, window_close_time)
 
     def _emit_lower(self, window_close_time: int) -> int:
         raise NotImplementedError
@@ -571,6 +587,7 @@ class _SessionWindowAggregateProcessor(Processor):
         self.context = context
         self.store = _get_store(context, self.supplier.store_name, "Session-KTable")
         if self.emit_final:
+            self.last_emit_window_close_time = _last_emit(context, self.supplier.store_name)
             self.emit_interval = _emit_interval(context)
             self.forwarder = SessionTupleForwarder(None, context, self.send_old_values)
         else:
@@ -644,3 +661,4 @@ class _SessionWindowAggregateProcessor(Processor):
             for skey, value in it:
                 forward(_record(skey, Change(value, None), skey.window.end, record.headers))
         self.last_emit_window_close_time = window_close_time
+        _remember_emit(self.context, self.supplier.store_name, window_close_time)

@@ -39,6 +39,7 @@ from raystreams.errors import StreamsError, StreamsException
 from raystreams.kafka.collector import KafkaRecordCollector
 from raystreams.kafka.consumer import (
     assign_from_committed,
+    committed_with_metadata,
     create_consumer,
     end_offset,
     is_partition_eof,
@@ -46,6 +47,7 @@ from raystreams.kafka.consumer import (
     raise_for_errors,
     retry,
     to_records,
+    topic_partitions,
 )
 from raystreams.kafka.producer import StreamsProducer
 from raystreams.runtime.metrics import RunnerMetrics
@@ -133,6 +135,7 @@ class TaskRunner:
         #: the consumer's next offset per input partition, read right after each consume()
         #: (so it never counts a record not yet handed to the task)
         self._next_offsets: dict[tuple[str, int], int] = {}
+        self._committed_metadata: dict[tuple[str, int], str | None] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -149,10 +152,16 @@ class TaskRunner:
             production_handler=self.config.get("production.exception.handler"))
         self.state = RESTORING
         self._bootstrap_globals()
+        # the committed offsets first: their metadata resumes partition times and processor
+        # metadata, which processors read in init
+        self.consumer = self._consumer_factory(self.config, "main")
+        with_metadata = committed_with_metadata(self.consumer, spec.consumer_partitions)
+        self._committed_metadata = {tp: meta for tp, (_, meta) in with_metadata.items()}
         self._offsets_to_restore = self._open_task()
         self._restore()
-        self.consumer = self._consumer_factory(self.config, "main")
-        committed = assign_from_committed(self.consumer, spec.consumer_partitions)
+        committed = assign_from_committed(
+            self.consumer, spec.consumer_partitions,
+            committed={tp: offset for tp, (offset, _) in with_metadata.items()})
         for (topic, partition), offset in committed.items():
             if offset is not None:
                 self._committed[(topic, partition)] = offset
@@ -226,6 +235,7 @@ class TaskRunner:
                           input_partitions=spec.input_partitions,
                           global_stores=self.global_task.stores if self.global_task else None,
                           state_manager_factory=self._state_manager_factory)
+        task.initialize_task_time(self._committed_metadata)
         task.initialize()
         return task
 
@@ -421,14 +431,16 @@ class TaskRunner:
             offsets = task.prepare_commit()
             offsets.update(past_markers)
             new = {tp: o for tp, o in offsets.items() if self._committed.get(tp) != o}
+            metadata = task.commit_metadata(new)
             if self.eos:
                 self.collector.check_failures()
-                self.producer.commit_transaction(new, self.consumer.consumer_group_metadata())
+                self.producer.commit_transaction(new, self.consumer.consumer_group_metadata(),
+                                                 metadata=metadata)
                 self.collector.check_failures()
             else:
                 self.collector.flush()
                 if new:
-                    tps = [TopicPartition(t, p, o) for (t, p), o in new.items()]
+                    tps = topic_partitions(new, metadata)
                     retry(lambda: self.consumer.commit(offsets=tps, asynchronous=False),
                           "commit offsets")
             self._committed.update(new)

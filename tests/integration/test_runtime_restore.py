@@ -135,3 +135,55 @@ def test_restore_reads_only_committed_data_and_finishes(kafka_bootstrap, topic_f
                                                                                 None)
     assert dict(store.all()) == {"a": "1", "b": "2"}
     open_txn.abort_transaction(30)
+
+
+def test_emit_on_window_close_remembers_its_last_emit_across_a_restart(
+        kafka_bootstrap, topic_factory, streams_factory, app_id):
+    """The close time of the last emit is committed with the offsets (Kafka's processor
+    metadata), so a restarted app does not emit a closed window a second time; the window
+    is still in the store (an hour's retention), so only that memory prevents it."""
+    from datetime import timedelta
+
+    from raystreams import EmitStrategy, Materialized, Produced, StreamsBuilder, TimeWindows
+
+    source, sink = topic_factory(1, prefix="clicks"), topic_factory(1, prefix="final-counts")
+
+    def topology():
+        builder = StreamsBuilder()
+        (builder.stream(source).group_by_key()
+            .windowed_by(TimeWindows.of_size_with_no_grace(timedelta(seconds=10)))
+            .emit_strategy(EmitStrategy.on_window_close())
+            .count(Materialized.as_("final-counts").with_retention(timedelta(hours=1)))
+            .to_stream(lambda wk, count: f"{wk.key}@{wk.window.start}")
+            .to(sink, Produced.with_(Serdes.String(), Serdes.Long())))
+        return builder.build()
+
+    config = {"application.id": app_id, "bootstrap.servers": kafka_bootstrap,
+              "commit.interval.ms": 200,
+              "__emit.interval.ms.kstreams.windowed.aggregation__": 0}
+
+    def send(records):
+        producer = Producer({"bootstrap.servers": kafka_bootstrap})
+        for key, ts in records:
+            producer.produce(source, key=key.encode(), value=b"x", timestamp=ts)
+        producer.flush(30)
+
+    long = Serdes.Long()
+
+    def emitted():
+        return [(m.key().decode(), long.deserialize(sink, m.value()))
+                for m in consume_all(kafka_bootstrap, sink, timeout=5)]
+
+    first = streams_factory(topology(), config)
+    first.wait_until_running(60)
+    send([("a", 1_000), ("a", 2_000), ("b", 15_000)])  # b closes window [0, 10 s)
+    wait_for(lambda: emitted() == [("a@0", 2)], 60, 0.3, "window [0, 10 s) emitted")
+    wait_for(lambda: first.metrics()["total_lag"] == 0, 60, 0.3, "offsets committed")
+    assert first.close(30)
+
+    second = streams_factory(topology(), config)
+    second.wait_until_running(60)
+    send([("c", 26_000)])  # closes [10 s, 20 s): only b's window is new
+    wait_for(lambda: len(emitted()) >= 2, 60, 0.3, "window [10 s, 20 s) emitted")
+    assert emitted() == [("a@0", 2), ("b@10000", 1)]
+    assert second.close(30)

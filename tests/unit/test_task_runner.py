@@ -75,14 +75,25 @@ class FakeConsumer:
         self.batches = list(batches)
         self.assigned = []
         self.commits = []
+        self.commit_metadata = []
         self.commit_errors = list(commit_errors)
         self.closed = False
 
     def assign(self, partitions):
         self.assigned = [(tp.topic, tp.partition, tp.offset) for tp in partitions]
 
+    committed_at: dict = {}  # (topic, partition) -> (offset, metadata)
+
     def committed(self, partitions, timeout=-1):
-        return partitions
+        from confluent_kafka import TopicPartition
+
+        result = []
+        for tp in partitions:
+            offset, metadata = self.committed_at.get((tp.topic, tp.partition), (-1001, None))
+            result.append(TopicPartition(tp.topic, tp.partition, offset)
+                          if metadata is None else
+                          TopicPartition(tp.topic, tp.partition, offset, metadata))
+        return result
 
     def consume(self, num_messages=1, timeout=-1):
         return self.batches.pop(0) if self.batches else []
@@ -91,6 +102,7 @@ class FakeConsumer:
         if self.commit_errors:
             raise self.commit_errors.pop(0)
         self.commits.append({(tp.topic, tp.partition): tp.offset for tp in offsets})
+        self.commit_metadata.append({(tp.topic, tp.partition): tp.metadata for tp in offsets})
 
     marks: dict = {}
     positions: dict = {}
@@ -139,6 +151,7 @@ class FakeProducer:
     def send_offsets_to_transaction(self, positions, group_metadata, timeout=-1):
         self.transactions.append(("offsets", {(tp.topic, tp.partition): tp.offset
                                               for tp in positions}))
+        self.offset_metadata = {(tp.topic, tp.partition): tp.metadata for tp in positions}
 
     def commit_transaction(self, timeout=-1):
         if self.commit_error is not None:
@@ -213,6 +226,31 @@ def test_commit_moves_past_transaction_markers_the_consumer_skipped(tmp_path):
     runner.run_once()
     assert producer.transactions[-3:] == ["begin", ("offsets", {("in", 1): 5}), "commit"]
     assert runner.metrics.committed == {"in-1": 5}
+
+
+def test_a_restart_resumes_partition_time_from_the_committed_metadata(tmp_path):
+    from raystreams.engine.commit_metadata import ProcessorMetadata, decode, encode
+
+    consumer, producer = FakeConsumer([records("a", start=5)]), FakeProducer()
+    consumer.committed_at = {("in", 1): (5, encode(4000, ProcessorMetadata({"store": 7})))}
+    runner, _ = make_runner(tmp_path, consumer, producer)
+    runner.initialize()
+    assert consumer.assigned == [("in", 1, 5)]
+    assert runner.task.stream_time == 4000  # before any record: where the last run left it
+    assert runner.task.processor_metadata.get("store") == 7
+    runner.run_once()  # a record at 1000: older, so partition time stays 4000
+    assert decode(consumer.commit_metadata[-1][("in", 1)]) == (4000, ProcessorMetadata({"store": 7}))
+
+
+def test_exactly_once_commits_the_metadata_with_the_transaction(tmp_path):
+    from raystreams.engine.commit_metadata import ProcessorMetadata, decode
+
+    consumer, producer = FakeConsumer([records("a")]), FakeProducer()
+    runner, _ = make_runner(tmp_path, consumer, producer,
+                            **{"processing.guarantee": "exactly_once_v2"})
+    runner.initialize()
+    runner.run_once()
+    assert decode(producer.offset_metadata[("in", 1)]) == (1000, ProcessorMetadata())
 
 
 def test_refused_record_fails_the_task_by_default(tmp_path):
