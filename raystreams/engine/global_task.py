@@ -17,6 +17,7 @@ from raystreams.engine.partition_group import RecordQueue
 from raystreams.engine.records import ConsumerRecord, RecordCollector
 from raystreams.engine.task import StreamTask
 from raystreams.errors import StreamsException
+from raystreams.state.checkpoint import CHECKPOINT_FILE_NAME, OffsetCheckpoint
 from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,10 @@ class GlobalStateTask:
         self.topics: list[str] = list(self._task.sources_by_topic)
         self._queues: set[tuple[str, int]] = set()
         self._initialized = False
+        #: the last offset applied per global topic partition (what a checkpoint holds)
+        self.offsets: dict[tuple[str, int], int] = {}
+        self._checkpointed: dict[tuple[str, int], int] = {}
+        self._checkpoint = OffsetCheckpoint(Path(self._task.task_dir) / CHECKPOINT_FILE_NAME)
 
     def initialize(self) -> None:
         """Build and open every global store, then ``init`` the global processors."""
@@ -93,15 +98,57 @@ class GlobalStateTask:
         self._task.add_records(record.topic, record.partition, [record])
         while self._task.process():
             pass
+        if record.offset >= 0:
+            self.offsets[(record.topic, record.partition)] = record.offset
+
+    # ------------------------------------------------------------------ checkpoint
+    # Kafka's GlobalStateManager: the stores' source-topic offsets, so a restart on the same
+    # state reads only what came after them. Only when every global store is persistent: an
+    # in-memory store starts empty and must read its topic from the beginning.
+
+    def _persistent(self) -> bool:
+        return bool(self.stores) and all(
+            getattr(store, "persistent", lambda: False)() for store in self.stores.values())
+
+    def restart_offsets(self) -> dict[tuple[str, int], int]:
+        """Where each global partition resumes (checkpointed offset + 1); empty to read from
+        the beginning."""
+        if not self._persistent():
+            return {}
+        saved = self._checkpoint.read()
+        self.offsets.update(saved)
+        self._checkpointed = dict(saved)
+        return {tp: offset + 1 for tp, offset in saved.items() if tp[0] in self.topics}
+
+    def checkpoint(self) -> None:
+        """Flush the stores, then write the offsets they hold."""
+        self.flush()
+        if self._persistent() and self.offsets:
+            self._checkpoint.write(self.offsets)
+            self._checkpointed = dict(self.offsets)
+
+    def maybe_checkpoint(self, threshold: int = 10_000) -> bool:
+        """Checkpoint once the offsets moved ``threshold`` records past the last checkpoint
+        (Kafka's rule for task checkpoints)."""
+        moved = sum(offset - self._checkpointed.get(tp, -1) for tp, offset in self.offsets.items())
+        if moved < threshold:
+            return False
+        self.checkpoint()
+        return True
 
     def flush(self) -> None:
         """Flush the global stores (their caches first)."""
         for store in self.stores.values():
             store.flush()
 
-    def close(self) -> None:
-        """Close the global processors and stores."""
-        self._task.close()
+    def close(self, clean: bool = True) -> None:
+        """Close the global processors and stores; a clean close checkpoints first."""
+        if clean:
+            try:
+                self.checkpoint()
+            except Exception:
+                log.exception("[global] could not write the checkpoint at close")
+        self._task.close(clean=False)
         for store in self.stores.values():
             try:
                 store.close()

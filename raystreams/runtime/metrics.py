@@ -33,6 +33,8 @@ class RunnerMetrics:
         self.end_offsets: dict[str, int] = {}
         self.first_offsets: dict[str, int] = {}  # first offset this incarnation read
         self.last_error: dict[str, Any] | None = None
+        self.global_records_bootstrapped = 0
+        self.global_restored_from: dict[str, int] = {}  # "topic-partition" -> first offset read
         self._rate_window: list[tuple[float, int]] = []
 
     def record_commit(self, latency_ms: float) -> None:
@@ -73,6 +75,8 @@ class RunnerMetrics:
             "records_restored": self.records_restored,
             "records_to_restore": self.records_to_restore, "restore_done": self.restore_done, "state_wiped": self.state_wiped,
             "last_error": self.last_error,
+            "global_records_bootstrapped": self.global_records_bootstrapped,
+            "global_restored_from": dict(self.global_restored_from),
         })
         return snap
 

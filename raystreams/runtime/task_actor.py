@@ -198,10 +198,20 @@ class TaskRunner:
             raise MissingSourceTopicException(missing)
         tps = [(t, p) for t in topics for p in sorted(md[t].partitions)]
         ends = {tp: end_offset(consumer, *tp) for tp in tps}
-        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in tps])
-        todo = {tp: end for tp, end in ends.items() if end > 0}
-        log.info("[%s] bootstrapping global stores %s from %s", self.task_id,
-                 sorted(self.global_task.stores), {_tp_name(*tp): e for tp, e in todo.items()})
+        starts = self.global_task.restart_offsets()  # from this actor's checkpoint, if any
+        for tp, start in list(starts.items()):
+            if tp not in ends or start > ends[tp]:
+                log.warning("[%s] global checkpoint of %s (%d) is past its end (%s): reading "
+                            "it from the beginning", self.task_id, _tp_name(*tp), start - 1,
+                            ends.get(tp))
+                del starts[tp]
+        consumer.assign([TopicPartition(t, p, starts.get((t, p), OFFSET_BEGINNING))
+                         for t, p in tps])
+        todo = {tp: end for tp, end in ends.items() if end > starts.get(tp, 0)}
+        self.metrics.global_restored_from = {_tp_name(*tp): starts.get(tp, 0) for tp in tps}
+        log.info("[%s] bootstrapping global stores %s from %s to %s", self.task_id,
+                 sorted(self.global_task.stores), self.metrics.global_restored_from,
+                 {_tp_name(*tp): e for tp, e in todo.items()})
         deadline = time.monotonic() + max(60.0, self.config["task.timeout.ms"] / 1000.0)
         count = 0
         while todo:
@@ -213,6 +223,7 @@ class TaskRunner:
                 raise StreamsException(f"global store bootstrap did not reach the end of "
                                        f"{sorted(todo)}", task_id=self.task_id)
         self.global_task.flush()
+        self.metrics.global_records_bootstrapped = count
         log.info("[%s] global stores bootstrapped: %d records", self.task_id, count)
 
     def _poll_globals(self, num: int = 500, timeout: float = 0.0) -> int:
@@ -454,6 +465,8 @@ class TaskRunner:
                 written = self._changelog_last_offsets()
                 if written:
                     sm.maybe_checkpoint(written)
+            if self.global_task is not None:
+                self.global_task.maybe_checkpoint()
             self.metrics.record_commit((time.monotonic() - started) * 1000.0)
             self._update_end_offsets()
             return True
@@ -534,7 +547,7 @@ class TaskRunner:
                         log.exception("[%s] error closing the task", self.task_id)
                 if self.global_task is not None:
                     try:
-                        self.global_task.close()
+                        self.global_task.close(clean=clean)
                         self.global_consumer.close()
                     except Exception:
                         log.exception("[%s] error closing the global stores", self.task_id)

@@ -51,6 +51,21 @@ def test_global_table_join_with_non_copartitioned_inputs(kafka_bootstrap, topic_
     wait_for(lambda: (send(kafka_bootstrap, orders, [("late", "p1:late")]) or True) and any(
         m.value() == b"p1:late of plums" for m in consume_all(kafka_bootstrap, out, timeout=3)),
         60, 0.5, "orders joined with the updated product")
+    first_run = streams.metrics()["tasks"]
+    assert all(t["global_records_bootstrapped"] == 2 for t in first_run.values()), first_run
+    assert streams.close(30)
+
+    # a restart on the same state reads the global topic from each task's checkpoint: nothing
+    again = streams_factory(builder.build(), {"application.id": app_id,
+                                              "bootstrap.servers": kafka_bootstrap,
+                                              "commit.interval.ms": 200})
+    again.wait_until_running(60)
+    restarted = again.metrics()["tasks"]
+    assert all(t["global_records_bootstrapped"] == 0 for t in restarted.values()), restarted
+    assert all(t["global_restored_from"] == {f"{products}-0": 3} for t in restarted.values())
+    wait_for(lambda: (send(kafka_bootstrap, orders, [("again", "p1:again")]) or True) and any(
+        m.value() == b"p1:again of plums" for m in consume_all(kafka_bootstrap, out, timeout=3)),
+        60, 0.5, "the restored global store joins")
 
 
 def test_copartitioned_stream_table_join_reads_both_inputs_in_timestamp_order(

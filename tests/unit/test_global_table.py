@@ -154,3 +154,50 @@ def test_global_state_task_takes_every_partition(tmp_path):
     store = task.stores["g"]
     assert [(kv.key, kv.value.value) for kv in store.all()] == [("a", "3"), ("b", "2")]
     task.close()
+
+
+class _NoOutput:
+    def send(self, *args):
+        raise AssertionError("a global table sends nothing")
+
+
+def _global_task(tmp_path, materialized):
+    builder = StreamsBuilder()
+    builder.global_table("addresses", Consumed.with_(S, S), materialized)
+    config = StreamsConfig({"application.id": "gcheck", "state.dir": str(tmp_path)})
+    task = GlobalStateTask(builder.build(), config, _NoOutput(), state_dir=str(tmp_path))
+    task.initialize()
+    return task
+
+
+def _address(partition, offset, key, value):
+    return ConsumerRecord("addresses", partition, offset, 10, S.serialize("addresses", key),
+                          S.serialize("addresses", value), Headers())
+
+
+def test_a_persistent_global_store_resumes_after_its_checkpoint(tmp_path):
+    task = _global_task(tmp_path, Materialized.as_("g"))
+    assert task.restart_offsets() == {}  # nothing checkpointed: from the beginning
+    for record in [_address(0, 0, "a", "1"), _address(1, 0, "b", "2"), _address(0, 1, "a", "3")]:
+        task.update(record)
+    task.close()  # clean: flush and checkpoint
+    again = _global_task(tmp_path, Materialized.as_("g"))
+    try:
+        assert again.restart_offsets() == {("addresses", 0): 2, ("addresses", 1): 1}
+        assert again.stores["g"].get("a").value == "3"  # the state the offsets describe
+    finally:
+        again.close()
+
+
+def test_an_in_memory_global_store_always_reads_from_the_beginning(tmp_path):
+    from raystreams import Stores
+
+    memory = Materialized.as_(Stores.in_memory_key_value_store("g"))
+    task = _global_task(tmp_path, memory)
+    task.update(_address(0, 0, "a", "1"))
+    task.close()
+    again = _global_task(tmp_path, memory)
+    try:
+        assert again.restart_offsets() == {}
+    finally:
+        again.close()
