@@ -82,6 +82,8 @@ class KeyQueryMetadata:
     task_id: str
     actor_name: str | None
     node_id: str | None
+    #: the nodes of the task's standby replicas (Kafka's ``standbyHosts``)
+    standby_node_ids: tuple[str, ...] = ()
 
 
 class ReadOnlyStore:
@@ -447,9 +449,12 @@ class KafkaStreams:
         key_bytes = serde.serialize(None, key)
         partition = default_partition(key_bytes, n)
         task_id = f"{sub}_{partition}"
-        info = self.tasks().get(task_id, {})
+        status = self.status()
+        info = status["tasks"].get(task_id, {})
+        standbys = tuple(s["node_id"] for s in status.get("standbys", {}).get(task_id, ())
+                         if s.get("running") and s.get("node_id"))
         return KeyQueryMetadata(store, partition, task_id, info.get("actor_name"),
-                                info.get("node_id"))
+                                info.get("node_id"), standbys)
 
     def _owner_of(self, store: str, key: Any) -> Any:
         meta = self.query_metadata_for_key(store, key)

@@ -42,6 +42,7 @@ def test_standby_replica_takes_over_a_killed_task_with_its_state(
     nodes = {n["NodeID"] for n in ray_session.nodes()
              if n["Alive"] and n["Resources"].get("CPU", 0) > 0}
     placed = status["standbys"]["0_0"][0]["node_id"]
+    assert streams.query_metadata_for_key(STORE, "alpha").standby_node_ids == (placed,)
     if len(nodes) > 1:
         assert placed != status["tasks"]["0_0"]["node_id"], "a standby avoids its task's node"
 
