@@ -24,8 +24,8 @@ __all__ = [
 ]
 
 
-class ReadOnlyKeyValueView:
-    """Only the queries of a key-value store (``ReadOnlyKeyValueStore``)."""
+class _ReadOnlyView:
+    """A store seen through its queries only; every query first checks the store is open."""
 
     __slots__ = ("_store",)
 
@@ -41,6 +41,15 @@ class ReadOnlyKeyValueView:
         if not store.is_open():
             raise InvalidStateStoreException(f"Store {store.name} is not open for queries.")
         return store
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._store!r})"
+
+
+class ReadOnlyKeyValueView(_ReadOnlyView):
+    """Only the queries of a key-value store (``ReadOnlyKeyValueStore``)."""
+
+    __slots__ = ()
 
     def get(self, key: Any) -> Any:
         return self._check().get(key)
@@ -62,9 +71,6 @@ class ReadOnlyKeyValueView:
 
     def approximate_num_entries(self) -> int:
         return self._check().approximate_num_entries()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._store!r})"
 
 
 def _strip(it: KeyValueIterator) -> Iterator[KeyValue]:
@@ -99,23 +105,10 @@ class ValueOnlyKeyValueView(ReadOnlyKeyValueView):
         return KeyValueIterator(_strip(super().prefix_scan(prefix, prefix_key_serde)))
 
 
-class ReadOnlyWindowView:
+class ReadOnlyWindowView(_ReadOnlyView):
     """Only the queries of a window store (``ReadOnlyWindowStore``)."""
 
-    __slots__ = ("_store",)
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-
-    @property
-    def name(self) -> str:
-        return self._store.name
-
-    def _check(self) -> Any:
-        store = self._store
-        if not store.is_open():
-            raise InvalidStateStoreException(f"Store {store.name} is not open for queries.")
-        return store
+    __slots__ = ()
 
     def fetch(self, *args: Any) -> Any:
         return self._check().fetch(*args)
@@ -134,9 +127,6 @@ class ReadOnlyWindowView:
 
     def backward_all(self) -> KeyValueIterator:
         return self._check().backward_all()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._store!r})"
 
 
 class ValueOnlyWindowView(ReadOnlyWindowView):
@@ -166,23 +156,10 @@ class ValueOnlyWindowView(ReadOnlyWindowView):
         return KeyValueIterator(_strip(super().backward_all()))
 
 
-class ReadOnlySessionView:
+class ReadOnlySessionView(_ReadOnlyView):
     """Only the queries of a session store (``ReadOnlySessionStore``)."""
 
-    __slots__ = ("_store",)
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-
-    @property
-    def name(self) -> str:
-        return self._store.name
-
-    def _check(self) -> Any:
-        store = self._store
-        if not store.is_open():
-            raise InvalidStateStoreException(f"Store {store.name} is not open for queries.")
-        return store
+    __slots__ = ()
 
     def fetch(self, *args: Any) -> KeyValueIterator:
         return self._check().fetch(*args)
@@ -198,9 +175,6 @@ class ReadOnlySessionView:
 
     def fetch_session(self, key: Any, session_start_time: Any, session_end_time: Any) -> Any:
         return self._check().fetch_session(key, session_start_time, session_end_time)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._store!r})"
 
 
 class QueryableStoreType:
