@@ -270,6 +270,15 @@ class _MaterializingProcessor(Processor):
             self.store = context.get_state_store(name)
             self.forwarder = TupleForwarder(self.store, context, self.supplier.send_old_values)
 
+    def _old_value(self, key: Any, change: Change) -> Any:
+        """The old value to send with an update: this table's stored one when materialized,
+        else the parent's old value computed through this table; None without old values."""
+        if not self.supplier.send_old_values:
+            return None
+        if self.store is not None:
+            return value_or_none(self.store.get(key))
+        return self.supplier.compute(key, change.old_value)
+
     def _emit(self, record: Record, new: Any, old: Any) -> None:
         if self.store is not None:
             self.store.put(record.key, ValueAndTimestamp.make(new, record.timestamp))
@@ -342,14 +351,9 @@ class KTableFilterProcessor(_MaterializingProcessor):
         s = self.supplier
         key, change = record.key, record.value
         new = s.compute(key, change.new_value)
-        old = None
-        if s.send_old_values:
-            if self.store is not None:
-                old = value_or_none(self.store.get(key))
-            else:
-                old = s.compute(key, change.old_value)
-            if old is None and new is None:
-                return
+        old = self._old_value(key, change)
+        if s.send_old_values and old is None and new is None:
+            return
         self._emit(record, new, old)
 
 
@@ -381,14 +385,7 @@ class KTableMapValuesProcessor(_MaterializingProcessor):
     def process(self, record: Record) -> None:
         s = self.supplier
         key, change = record.key, record.value
-        new = s.compute(key, change.new_value)
-        old = None
-        if s.send_old_values:
-            if self.store is not None:
-                old = value_or_none(self.store.get(key))
-            else:
-                old = s.compute(key, change.old_value)
-        self._emit(record, new, old)
+        self._emit(record, s.compute(key, change.new_value), self._old_value(key, change))
 
 
 def _new_transformer(supplier: Callable[[], Any]) -> Any:
