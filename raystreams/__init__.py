@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "TimeWindows": "raystreams.dsl.windows",
     "SlidingWindows": "raystreams.dsl.windows",
     "SessionWindows": "raystreams.dsl.windows",
+    "UnlimitedWindows": "raystreams.dsl.windows",
     "JoinWindows": "raystreams.dsl.windows",
     "Suppressed": "raystreams.dsl.suppressed",
     "BufferConfig": "raystreams.dsl.suppressed",

@@ -30,7 +30,13 @@ from raystreams.dsl.window_materialize import (
     sliding_window_store_builder,
     window_store_builder,
 )
-from raystreams.dsl.windows import EmitStrategy, SessionWindows, SlidingWindows, TimeWindows
+from raystreams.dsl.windows import (
+    EmitStrategy,
+    SessionWindows,
+    SlidingWindows,
+    TimeWindows,
+    UnlimitedWindows,
+)
 from raystreams.errors import TopologyException
 from raystreams.processor.window_aggregate import (
     KStreamSessionWindowAggregate,
@@ -59,22 +65,22 @@ def windowed_by(grouped: Any, windows: Any) -> TimeWindowedKStream | SessionWind
     Raises:
         TopologyException: ``windows`` is not TimeWindows, SlidingWindows or SessionWindows.
     """
-    if isinstance(windows, TimeWindows | SlidingWindows):
+    if isinstance(windows, TimeWindows | SlidingWindows | UnlimitedWindows):
         return TimeWindowedKStream(grouped, windows)
     if isinstance(windows, SessionWindows):
         return SessionWindowedKStream(grouped, windows)
-    raise TopologyException(f"windowed_by() takes TimeWindows, SlidingWindows or "
-                            f"SessionWindows, got {windows!r}")
+    raise TopologyException(f"windowed_by() takes TimeWindows, SlidingWindows, "
+                            f"UnlimitedWindows or SessionWindows, got {windows!r}")
 
 
 def cogrouped_windowed_by(cogrouped: Any, windows: Any) -> Any:
     """``CogroupedKStream.windowed_by``: windowed cogrouped aggregation."""
-    if isinstance(windows, TimeWindows | SlidingWindows):
+    if isinstance(windows, TimeWindows | SlidingWindows | UnlimitedWindows):
         return TimeWindowedCogroupedKStream(cogrouped, windows)
     if isinstance(windows, SessionWindows):
         return SessionWindowedCogroupedKStream(cogrouped, windows)
-    raise TopologyException(f"windowed_by() takes TimeWindows, SlidingWindows or "
-                            f"SessionWindows, got {windows!r}")
+    raise TopologyException(f"windowed_by() takes TimeWindows, SlidingWindows, "
+                            f"UnlimitedWindows or SessionWindows, got {windows!r}")
 
 
 # ----------------------------------------------------------------------------- helpers

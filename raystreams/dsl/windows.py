@@ -8,12 +8,12 @@ Durations are ``datetime.timedelta`` or integer milliseconds.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from raystreams.durations import JAVA_LONG_MAX, JAVA_LONG_MIN, millis
 from raystreams.errors import StreamsError
-from raystreams.windowed import TimeWindow
+from raystreams.windowed import LONG_MAX, TimeWindow, UnlimitedWindow
 
 __all__ = [
     "EmitStrategy",
@@ -22,6 +22,7 @@ __all__ = [
     "SessionWindows",
     "SlidingWindows",
     "TimeWindows",
+    "UnlimitedWindows",
     "duration_ms",
 ]
 
@@ -190,6 +191,62 @@ class SlidingWindows(_WindowSpec):
 
     def __repr__(self) -> str:
         return f"SlidingWindows{{, sizeMs={self.time_difference_ms}, graceMs={self._grace_ms}}}"
+
+
+class UnlimitedWindows(_WindowSpec):
+    """One window per key from ``start`` to the end of time (Kafka's ``UnlimitedWindows``).
+
+    Every record at or after the start falls into it, none is ever late and the window never
+    closes, so it aggregates a key's whole history from ``start`` on.
+
+    Example:
+        >>> [(w.start, w.end == LONG_MAX) for w in UnlimitedWindows.of().windows_for(42).values()]
+        [(0, True)]
+    """
+
+    __slots__ = ("start_ms", "_grace_ms")
+
+    def __init__(self, start_ms: int = 0) -> None:
+        if start_ms < 0:
+            raise InvalidWindowArgument("Window start time (startMs) cannot be negative.")
+        self.start_ms = start_ms
+        self._grace_ms = 0
+
+    @classmethod
+    def of(cls) -> UnlimitedWindows:
+        """Unlimited windows starting at the epoch."""
+        return cls(0)
+
+    def start_on(self, start: datetime | int) -> UnlimitedWindows:
+        """The same windows starting at ``start`` (epoch ms or an aware ``datetime``)."""
+        if isinstance(start, datetime):
+            ms = int(start.timestamp() * 1000)
+        elif isinstance(start, int) and not isinstance(start, bool):
+            ms = start
+        else:
+            raise InvalidWindowArgument(f"Failed to check start: start must be a datetime or "
+                                        f"epoch milliseconds, got {start!r}")
+        return UnlimitedWindows(ms)
+
+    def windows_for(self, timestamp: int) -> dict[int, UnlimitedWindow]:
+        """The one window, if ``timestamp`` is at or after its start."""
+        if timestamp >= self.start_ms:
+            return {self.start_ms: UnlimitedWindow(self.start_ms)}
+        return {}
+
+    @property
+    def size_ms(self) -> int:
+        return LONG_MAX
+
+    def size(self) -> int:
+        """``LONG_MAX``: the windows never end."""
+        return LONG_MAX
+
+    def _args(self) -> tuple[int, ...]:
+        return (self.start_ms,)
+
+    def __repr__(self) -> str:
+        return f"UnlimitedWindows{{startMs={self.start_ms}}}"
 
 
 class SessionWindows(_WindowSpec):

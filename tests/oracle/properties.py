@@ -37,6 +37,7 @@ STORES: dict[str, tuple[str, ...]] = {
     "session_count": ("session-counts",),
     "suppress_window_close": ("suppress-counts",),
     "emit_final": ("final-counts",),
+    "unlimited_count": ("unlimited-counts",),
     "stream_table_inner": ("addresses-store",),
     "stream_table_left": ("addresses-store",),
     "table_table_inner": ("left-store", "right-store"),

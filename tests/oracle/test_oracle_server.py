@@ -33,6 +33,7 @@ SCENARIOS = {
     "session_count",
     "suppress_window_close",
     "emit_final",
+    "unlimited_count",
     "stream_stream_inner",
     "stream_stream_left",
     "stream_stream_outer",

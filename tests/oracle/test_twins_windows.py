@@ -94,6 +94,14 @@ CASES: dict[str, tuple[list[Step], list[str]]] = {
         A(1000), _e("c", "x", 25000),               # [10000,20000) closes
         A(1000), _e("c", "x", 25001),               # nothing new closes
     ], ["final-counts"]),
+    "unlimited_count": ([
+        _e("a", "x", 500),                          # before the start: in no window
+        _e("a", "x", 1000),                         # the start: counted
+        _e("b", "x", 10**12),                       # far ahead: nothing ever closes
+        _e("a", None, 2000),                        # a null value is counted
+        _e(None, "x", 3000),                        # a null key is dropped
+        _e("a", "x", 999),                          # before the start again
+    ], ["unlimited-counts"]),
 }
 
 # Stream time moves past the stores' retention: the stores hide expired windows and sessions,

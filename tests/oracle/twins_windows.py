@@ -11,14 +11,20 @@ from typing import Any
 
 from raystreams import Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder, Topology
 from raystreams.dsl.suppressed import BufferConfig, Suppressed
-from raystreams.dsl.windows import EmitStrategy, SessionWindows, SlidingWindows, TimeWindows
+from raystreams.dsl.windows import (
+    EmitStrategy,
+    SessionWindows,
+    SlidingWindows,
+    TimeWindows,
+    UnlimitedWindows,
+)
 
 S = Serdes.String()
 L = Serdes.Long()
 DEFAULTS = {"size_ms": 10_000, "grace_ms": 5_000, "advance_ms": 5_000, "time_difference_ms": 5_000,
-            "gap_ms": 5_000}
+            "gap_ms": 5_000, "start_ms": 1_000}
 TWINS = ["tumbling_count", "hopping_aggregate", "sliding_count", "session_count",
-         "suppress_window_close", "emit_final"]
+         "suppress_window_close", "emit_final", "unlimited_count"]
 
 
 def _p(params: Mapping[str, Any], name: str, **override: int) -> int:
@@ -100,4 +106,12 @@ def emit_final(params: Mapping[str, Any]) -> Topology:
               .windowed_by(TimeWindows.of_size_and_grace(_p(params, "size_ms"), _p(params, "grace_ms")))
               .emit_strategy(EmitStrategy.on_window_close())
               .count(Materialized.as_("final-counts")), "emit-final-output")
+    return b.build()
+
+
+def unlimited_count(params: Mapping[str, Any]) -> Topology:
+    b = StreamsBuilder()
+    windows = UnlimitedWindows.of().start_on(_p(params, "start_ms"))
+    _to_topic(_events(b).windowed_by(windows).count(Materialized.as_("unlimited-counts")),
+              "unlimited-output")
     return b.build()

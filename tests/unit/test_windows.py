@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -180,3 +180,21 @@ def test_emit_strategy():
     assert pickle.loads(pickle.dumps(EmitStrategy.on_window_close())).type == "ON_WINDOW_CLOSE"
     with pytest.raises(InvalidWindowArgument):
         EmitStrategy("SOMETIMES")  # type: ignore[arg-type]
+
+
+def test_unlimited_windows():
+    from datetime import datetime
+
+    from raystreams import UnlimitedWindows
+    from raystreams.dsl.windows import InvalidWindowArgument
+    from raystreams.windowed import LONG_MAX, UnlimitedWindow
+
+    windows = UnlimitedWindows.of()
+    assert windows.windows_for(0) == {0: UnlimitedWindow(0)}
+    assert windows.size() == LONG_MAX and windows.grace_period_ms() == 0
+    later = windows.start_on(datetime(1970, 1, 1, 0, 0, 5, tzinfo=UTC))
+    assert later == UnlimitedWindows.of().start_on(5000) and later != windows
+    assert later.windows_for(4999) == {} and later.windows_for(5000) == {5000: UnlimitedWindow(5000)}
+    assert repr(later) == "UnlimitedWindows{startMs=5000}"
+    with pytest.raises(InvalidWindowArgument, match="cannot be negative"):
+        windows.start_on(-1)

@@ -4,6 +4,7 @@ import static raystreams.oracle.Codec.LONG;
 import static raystreams.oracle.Codec.STRING;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -22,6 +23,7 @@ import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.Suppressed.BufferConfig;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.UnlimitedWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.WindowStore;
 
@@ -31,7 +33,7 @@ final class WindowScenarios {
 
     static List<Scenario> all() {
         return List.of(tumblingCount(), hoppingAggregate(), slidingCount(), sessionCount(),
-            suppressWindowClose(), emitFinal());
+            suppressWindowClose(), emitFinal(), unlimitedCount());
     }
 
     /** How every windowed scenario renders its key before {@code to()}: "key@start/end". */
@@ -152,6 +154,21 @@ final class WindowScenarios {
                     .windowedBy(TimeWindows.ofSizeAndGrace(ms(params, "size_ms"), ms(params, "grace_ms")))
                     .emitStrategy(EmitStrategy.onWindowClose())
                     .count(Materialized.as("final-counts")), "emit-final-output");
+                return builder.build(props);
+            });
+    }
+
+    static Scenario unlimitedCount() {
+        return Scenario.named("unlimited_count")
+            .input("events", STRING, STRING)
+            .output("unlimited-output", STRING, LONG)
+            .param("start_ms", 1_000L)
+            .topology((params, props) -> {
+                final StreamsBuilder builder = new StreamsBuilder();
+                toTopic(events(builder)
+                    .windowedBy(UnlimitedWindows.of()
+                        .startOn(Instant.ofEpochMilli(params.longValue("start_ms"))))
+                    .count(Materialized.as("unlimited-counts")), "unlimited-output");
                 return builder.build(props);
             });
     }
