@@ -47,6 +47,12 @@ from raystreams.state.readonly import QueryableStoreType, QueryableStoreTypes
 from raystreams.state.serdes import ValueAndTimestampSerde
 from raystreams.state.stores import Stores
 from raystreams.state.types import ChangelogRecord, KeyValue, KeyValueIterator, ValueAndTimestamp
+from raystreams.state.versioned import (
+    VersionedBytesStoreSupplier,
+    VersionedKeyValueStore,
+    VersionedKeyValueStoreBuilder,
+    VersionedRecord,
+)
 
 __all__ = [
     "CacheFlushListener",
@@ -82,6 +88,10 @@ __all__ = [
     "TimestampedWindowStoreBuilder",
     "ValueAndTimestamp",
     "ValueAndTimestampSerde",
+    "VersionedBytesStoreSupplier",
+    "VersionedKeyValueStore",
+    "VersionedKeyValueStoreBuilder",
+    "VersionedRecord",
     "WindowStore",
     "WindowStoreBuilder",
     "cache_max_bytes",

@@ -34,6 +34,7 @@ from raystreams.state.suppliers import (
     SessionBytesStoreSupplier,
     WindowBytesStoreSupplier,
 )
+from raystreams.state.versioned import VersionedBytesStoreSupplier, VersionedKeyValueStoreBuilder
 
 __all__ = ["Stores"]
 
@@ -56,6 +57,16 @@ class Stores:
     def persistent_timestamped_key_value_store(name: str) -> KeyValueBytesStoreSupplier:
         """A rocksdict key-value store for ``ValueAndTimestamp`` values."""
         return RocksDBKeyValueBytesStoreSupplier(name, timestamped=True)
+
+    @staticmethod
+    def persistent_versioned_key_value_store(name: str, history_retention: Duration,
+                                             segment_interval: Duration | None = None,
+                                             ) -> VersionedBytesStoreSupplier:
+        """A rocksdict versioned store keeping every version for ``history_retention``."""
+        retention = to_millis(history_retention, "historyRetention")
+        interval = None if segment_interval is None else to_millis(segment_interval,
+                                                                    "segmentInterval")
+        return VersionedBytesStoreSupplier(name, retention, interval)
 
     @staticmethod
     def in_memory_key_value_store(name: str) -> KeyValueBytesStoreSupplier:
@@ -126,6 +137,13 @@ class Stores:
     def timestamped_key_value_store_builder(supplier: KeyValueBytesStoreSupplier, key_serde: Any = None,
                                             value_serde: Any = None) -> TimestampedKeyValueStoreBuilder:
         return TimestampedKeyValueStoreBuilder(supplier, key_serde, value_serde)
+
+    @staticmethod
+    def versioned_key_value_store_builder(supplier: VersionedBytesStoreSupplier,
+                                          key_serde: Any = None,
+                                          value_serde: Any = None) -> VersionedKeyValueStoreBuilder:
+        """Builds ``VersionedKeyValueStore``s: logged, never cached."""
+        return VersionedKeyValueStoreBuilder(supplier, key_serde, value_serde)
 
     @staticmethod
     def window_store_builder(supplier: WindowBytesStoreSupplier, key_serde: Any = None,

@@ -1,0 +1,448 @@
+"""Versioned key-value stores (Kafka's ``VersionedKeyValueStore``, KIP-889).
+
+A versioned store keeps, per key, every value it had with the timestamp it became valid, for
+``history_retention`` ms of stream time, and answers "the value as of time t". Puts arrive out
+of order and land at their place in the history; a put older than the retention (relative to
+the largest timestamp put so far, the store's observed stream time) is refused. ``None`` is a
+delete: a version without a value.
+
+The layout is this store's own: one entry per key in a plain key-value bytes store (RocksDB or
+in memory), holding the key's versions in time order. The changelog is Kafka's: each put is a
+record ``(key, value, timestamp = the version's timestamp)``, and restoring replays the puts.
+Versioned stores have no record cache (Kafka's neither).
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from raystreams.errors import ProcessorStateException
+from raystreams.state.context import default_serdes
+from raystreams.state.memory.kv import InMemoryKeyValueStore
+from raystreams.state.metered.base import null_key
+from raystreams.state.names import changelog_topic, validate_store_name
+from raystreams.state.rocksdb.kv import RocksDBKeyValueStore
+
+__all__ = ["PUT_RETURN_CODE_NOT_PUT", "PUT_RETURN_CODE_VALID_TO_UNDEFINED",
+           "VersionedBytesStoreSupplier", "VersionedKeyValueStore",
+           "VersionedKeyValueStoreBuilder", "VersionedRecord", "is_versioned"]
+
+log = logging.getLogger(__name__)
+
+PUT_RETURN_CODE_VALID_TO_UNDEFINED = -1
+"""``put`` returns this when the new version is the key's latest."""
+PUT_RETURN_CODE_NOT_PUT = -(1 << 63)
+"""``put`` returns this when the version is older than the history retention."""
+
+#: Kafka keeps versioned changelog records this much longer than the history retention
+CHANGELOG_ADDITIONAL_HISTORY_RETENTION_MS = 24 * 60 * 60 * 1000
+
+_VERSION = struct.Struct(">qi")
+_TOMBSTONE = -1
+
+
+class VersionedRecord:
+    """One version of a key's value: ``value``, the ``timestamp`` it became valid, and
+    ``valid_to`` (the next version's timestamp; None while it is the latest)."""
+
+    __slots__ = ("value", "timestamp", "valid_to")
+
+    def __init__(self, value: Any, timestamp: int, valid_to: int | None = None) -> None:
+        if value is None:
+            raise ValueError("a VersionedRecord's value cannot be None")
+        self.value = value
+        self.timestamp = timestamp
+        self.valid_to = valid_to
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, VersionedRecord):
+            return NotImplemented
+        return (self.value, self.timestamp, self.valid_to) == (other.value, other.timestamp,
+                                                               other.valid_to)
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.timestamp, self.valid_to))
+
+    def __repr__(self) -> str:
+        return (f"VersionedRecord(value={self.value!r}, timestamp={self.timestamp}, "
+                f"valid_to={self.valid_to})")
+
+
+Version = tuple[int, bytes | None]  # (valid from, value bytes or None for a delete)
+
+
+def _encode(versions: Sequence[Version]) -> bytes:
+    parts = []
+    for ts, value in versions:
+        if value is None:
+            parts.append(_VERSION.pack(ts, _TOMBSTONE))
+        else:
+            parts.append(_VERSION.pack(ts, len(value)) + value)
+    return b"".join(parts)
+
+
+def _decode(data: bytes | None) -> list[Version]:
+    versions: list[Version] = []
+    if not data:
+        return versions
+    pos, n = 0, len(data)
+    while pos < n:
+        ts, size = _VERSION.unpack_from(data, pos)
+        pos += _VERSION.size
+        if size == _TOMBSTONE:
+            versions.append((ts, None))
+        else:
+            versions.append((ts, data[pos:pos + size]))
+            pos += size
+    return versions
+
+
+class VersionedBytesStoreSupplier:
+    """Makes the bytes store under a versioned store (Kafka's ``VersionedBytesStoreSupplier``).
+
+    Attributes:
+        name: Store name.
+        history_retention_ms: How long (in stream time) old versions stay queryable.
+        segment_interval_ms: Kafka's segment size; kept for API parity (this layout has none).
+    """
+
+    metrics_scope = "rocksdb-versioned"
+
+    def __init__(self, name: str, history_retention_ms: int, segment_interval_ms: int | None = None,
+                 persistent: bool = True) -> None:
+        self.name = validate_store_name(name)
+        if history_retention_ms < 0:
+            raise ValueError("historyRetention cannot be negative")
+        self.history_retention_ms = history_retention_ms
+        self.segment_interval_ms = (segment_interval_ms if segment_interval_ms is not None
+                                    else _default_segment_interval(history_retention_ms))
+        if self.segment_interval_ms <= 0:
+            raise ValueError("segmentInterval must be strictly positive")
+        self._persistent = persistent
+
+    def get(self) -> Any:
+        return RocksDBKeyValueStore(self.name) if self._persistent else InMemoryKeyValueStore(self.name)
+
+    def persistent(self) -> bool:
+        return self._persistent
+
+    def __repr__(self) -> str:
+        return (f"VersionedBytesStoreSupplier({self.name!r}, history_retention_ms="
+                f"{self.history_retention_ms})")
+
+
+def _default_segment_interval(history_retention_ms: int) -> int:
+    # Kafka's default (RocksDbVersionedKeyValueBytesStoreSupplier), by the retention's size
+    if history_retention_ms <= 60_000:
+        return max(history_retention_ms // 3, 2_000)
+    if history_retention_ms <= 300_000:
+        return max(history_retention_ms // 5, 20_000)
+    if history_retention_ms <= 3_600_000:
+        return max(history_retention_ms // 12, 60_000)
+    return max(history_retention_ms // 24, 300_000)
+
+
+class _RegisterAs:
+    """The store context, as the bytes store below sees it: its restore callback is replaced
+    by the versioned store's (the changelog holds puts, not the bytes layout)."""
+
+    def __init__(self, context: Any, restore: Any) -> None:
+        self._context = context
+        self._restore = restore
+
+    def register(self, store: Any, restore_callback: Any) -> None:
+        self._context.register(store, self._restore)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+class VersionedKeyValueStore:
+    """The typed versioned store: ``put(key, value, timestamp)``, ``get(key)``,
+    ``get(key, as_of_timestamp)``, ``delete(key, timestamp)``.
+
+    Args:
+        inner: The bytes store the versions live in.
+        history_retention_ms: How far behind the observed stream time a version may be put
+            or read.
+        key_serde, value_serde: Serdes; ``None`` takes the config's defaults at ``init``.
+        logging_enabled: Send every put to ``<application.id>-<store>-changelog``.
+        log_config: Topic configs of the changelog topic.
+    """
+
+    store_kind = "versioned"
+    versioned = True
+    timestamped = False
+    caching_enabled = False
+
+    def __init__(self, inner: Any, history_retention_ms: int, key_serde: Any, value_serde: Any, *,
+                 logging_enabled: bool = True, log_config: dict[str, str] | None = None) -> None:
+        self.inner = inner
+        self.history_retention_ms = history_retention_ms
+        self._key_serde = key_serde
+        self._value_serde = value_serde
+        self.logging_enabled = logging_enabled
+        self.log_config = dict(log_config or {})
+        self._name = inner.name
+        self._context: Any = None
+        self._topic = ""
+        self.observed_stream_time = -(1 << 63)
+        self.puts = self.gets = self.deletes = self.expired_puts = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def key_serde(self) -> Any:
+        return self._key_serde
+
+    @property
+    def value_serde(self) -> Any:
+        return self._value_serde
+
+    @property
+    def changelog_topic(self) -> str | None:
+        return self._topic if self.logging_enabled and self._topic else None
+
+    def with_serdes_if_unset(self, key_serde: Any, value_serde: Any) -> None:
+        if self._key_serde is None:
+            self._key_serde = key_serde
+        if self._value_serde is None:
+            self._value_serde = value_serde
+
+    def init(self, context: Any, root: Any = None) -> None:
+        if self._context is not None and self.is_open():
+            raise ProcessorStateException(f"Store {self._name} is already initialised")
+        if self._key_serde is None or self._value_serde is None:
+            self.with_serdes_if_unset(*default_serdes(context.config))
+        self._context = context
+        self._topic = changelog_topic(context.application_id, self._name)
+        self.inner.init(_RegisterAs(context, self._restore), self if root is None else root)
+
+    def persistent(self) -> bool:
+        return self.inner.persistent()
+
+    def is_open(self) -> bool:
+        return self.inner.is_open()
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def persist(self) -> None:
+        persist = getattr(self.inner, "persist", None)
+        if persist is not None:
+            persist()
+
+    def flush_cache(self) -> None:
+        pass  # no record cache
+
+    def set_flush_listener(self, listener: Any, send_old_values: bool = False) -> bool:
+        return False  # never caches: processors forward themselves
+
+    def close(self) -> None:
+        self.inner.close()
+
+    # -- the history ----------------------------------------------------------------------------
+
+    def _expired(self, timestamp: int) -> bool:
+        return timestamp < self.observed_stream_time - self.history_retention_ms
+
+    def _put_bytes(self, key: bytes, value: bytes | None, timestamp: int) -> int:
+        """Put one version (the caller checked it is not expired); returns its valid-to."""
+        if timestamp > self.observed_stream_time:
+            self.observed_stream_time = timestamp
+        versions = _decode(self.inner.get(key))
+        at = len(versions)
+        while at > 0 and versions[at - 1][0] > timestamp:
+            at -= 1
+        if at > 0 and versions[at - 1][0] == timestamp:
+            versions[at - 1] = (timestamp, value)  # the same time: the new value replaces it
+            at -= 1
+        else:
+            versions.insert(at, (timestamp, value))
+        valid_to = versions[at + 1][0] if at + 1 < len(versions) else PUT_RETURN_CODE_VALID_TO_UNDEFINED
+        # versions that stopped being valid before the retention are gone for good; a delete
+        # that is the only thing left, and is older than the retention, too
+        horizon = self.observed_stream_time - self.history_retention_ms
+        drop = 0
+        while drop + 1 < len(versions) and versions[drop + 1][0] < horizon:
+            drop += 1
+        versions = versions[drop:]
+        if len(versions) == 1 and versions[0][1] is None and versions[0][0] < horizon:
+            versions = []
+        if versions:
+            self.inner.put(key, _encode(versions))
+        else:
+            self.inner.delete(key)
+        return valid_to
+
+    def _restore(self, records: Sequence[Sequence[Any]]) -> None:
+        """Replay changelog records (``key, value, timestamp, ...``): the puts, in order."""
+        for record in records:
+            key, value, timestamp = record[0], record[1], record[2]
+            if not self._expired(timestamp):
+                self._put_bytes(key, value, timestamp)
+
+    def _log(self, key: bytes, value: bytes | None, timestamp: int) -> None:
+        if self.logging_enabled:
+            self._context.log_change(self._name, self._topic, key, value, timestamp, None)
+
+    def put(self, key: Any, value: Any, timestamp: int) -> int:
+        """Add a version; returns its valid-to timestamp, ``PUT_RETURN_CODE_VALID_TO_UNDEFINED``
+        (-1) if it is the latest, or ``PUT_RETURN_CODE_NOT_PUT`` if it is too old."""
+        if key is None:
+            raise null_key()
+        self.puts += 1
+        if self._expired(timestamp):
+            self.expired_puts += 1
+            log.warning("Skipping record for expired put (store %s, timestamp %d).", self._name,
+                        timestamp)
+            return PUT_RETURN_CODE_NOT_PUT
+        topic = self._topic
+        raw_key = self._key_serde.serialize(topic, key)
+        raw_value = None if value is None else self._value_serde.serialize(topic, value)
+        valid_to = self._put_bytes(raw_key, raw_value, timestamp)
+        self._log(raw_key, raw_value, timestamp)
+        return valid_to
+
+    def delete(self, key: Any, timestamp: int) -> VersionedRecord | None:
+        """Put a delete at ``timestamp``; returns the record valid at that time, if any."""
+        if key is None:
+            raise null_key()
+        self.deletes += 1
+        if self._expired(timestamp):
+            log.warning("Skipping record for expired delete (store %s).", self._name)
+            return None
+        existing = self.get(key, timestamp)
+        self.put(key, None, timestamp)
+        return existing
+
+    def get(self, key: Any, as_of_timestamp: int | None = None) -> VersionedRecord | None:
+        """The latest record of ``key``, or the one valid at ``as_of_timestamp``; None if
+        there is none (or the time is older than the history retention and the latest
+        version is not valid then)."""
+        if key is None:
+            raise null_key()
+        self.gets += 1
+        topic = self._topic
+        versions = _decode(self.inner.get(self._key_serde.serialize(topic, key)))
+        if not versions:
+            return None
+        decode = self._value_serde.deserialize
+        latest_ts, latest = versions[-1]
+        if as_of_timestamp is None or latest_ts <= as_of_timestamp:
+            return None if latest is None else VersionedRecord(decode(topic, latest), latest_ts)
+        if self._expired(as_of_timestamp):
+            return None
+        for i in range(len(versions) - 2, -1, -1):
+            ts, raw = versions[i]
+            if ts <= as_of_timestamp:
+                if raw is None:
+                    return None
+                return VersionedRecord(decode(topic, raw), ts, versions[i + 1][0])
+        return None
+
+    def metrics(self) -> dict[str, int]:
+        return {"put": self.puts, "get": self.gets, "delete": self.deletes,
+                "expired_put": self.expired_puts}
+
+    def __repr__(self) -> str:
+        return f"VersionedKeyValueStore({self._name!r}, {self.inner!r})"
+
+
+class VersionedKeyValueStoreBuilder:
+    """Builds versioned stores (Kafka's ``VersionedKeyValueStoreBuilder``): logged unless
+    disabled, never cached."""
+
+    kind = "key_value"
+    timestamped = False
+    versioned = True
+
+    def __init__(self, supplier: VersionedBytesStoreSupplier, key_serde: Any = None,
+                 value_serde: Any = None) -> None:
+        if not isinstance(supplier, VersionedBytesStoreSupplier):
+            raise ValueError(f"a versioned store builder needs a VersionedBytesStoreSupplier, "
+                             f"got {supplier!r}")
+        self.supplier = supplier
+        self._key_serde = key_serde
+        self._value_serde = value_serde
+        self._logging = True
+        self._log_config: dict[str, str] = {}
+
+    @property
+    def name(self) -> str:
+        return self.supplier.name
+
+    @property
+    def key_serde(self) -> Any:
+        return self._key_serde
+
+    @property
+    def value_serde(self) -> Any:
+        return self._value_serde
+
+    @property
+    def history_retention_ms(self) -> int:
+        return self.supplier.history_retention_ms
+
+    @property
+    def logging_enabled(self) -> bool:
+        return self._logging
+
+    @property
+    def caching_enabled(self) -> bool:
+        return False
+
+    @property
+    def log_config(self) -> dict[str, str]:
+        """The changelog's topic configs: compacted, but not before the history retention
+        (plus a day) has passed (Kafka's ``VersionedChangelogTopicConfig``)."""
+        config = {"min.compaction.lag.ms": str(self.supplier.history_retention_ms
+                                               + CHANGELOG_ADDITIONAL_HISTORY_RETENTION_MS)}
+        config.update(self._log_config)
+        return config
+
+    def persistent(self) -> bool:
+        return self.supplier.persistent()
+
+    def with_caching_enabled(self) -> VersionedKeyValueStoreBuilder:
+        raise ProcessorStateException(f"Versioned store {self.name} does not support caching")
+
+    def with_caching_disabled(self) -> VersionedKeyValueStoreBuilder:
+        return self
+
+    def with_logging_enabled(self, config: dict[str, str] | None = None) -> VersionedKeyValueStoreBuilder:
+        self._logging = True
+        self._log_config = {str(k): str(v) for k, v in (config or {}).items()}
+        return self
+
+    def with_logging_disabled(self) -> VersionedKeyValueStoreBuilder:
+        self._logging = False
+        self._log_config = {}
+        return self
+
+    def with_serdes_if_unset(self, key_serde: Any, value_serde: Any) -> VersionedKeyValueStoreBuilder:
+        if self._key_serde is None:
+            self._key_serde = key_serde
+        if self._value_serde is None:
+            self._value_serde = value_serde
+        return self
+
+    def build(self) -> VersionedKeyValueStore:
+        return VersionedKeyValueStore(self.supplier.get(), self.supplier.history_retention_ms,
+                                      self._key_serde, self._value_serde,
+                                      logging_enabled=self._logging, log_config=self.log_config)
+
+    def __repr__(self) -> str:
+        return f"VersionedKeyValueStoreBuilder({self.name!r}, logging={self._logging})"
+
+
+def is_versioned(store_or_builder: Any) -> bool:
+    """Whether a store (or its builder) is versioned."""
+    return bool(getattr(store_or_builder, "versioned", False))
