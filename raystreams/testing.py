@@ -313,6 +313,10 @@ class TopologyTestDriver:
     def get_timestamped_key_value_store(self, name: str) -> Any:
         return self._typed_store(name, "key_value", True)
 
+    def get_versioned_key_value_store(self, name: str) -> Any:
+        """A versioned store: ``get(key)``, ``get(key, as_of_timestamp)`` give ``VersionedRecord``s."""
+        return self._typed_store(name, "versioned", None)
+
     def get_window_store(self, name: str) -> Any:
         return self._typed_store(name, "window", False)
 

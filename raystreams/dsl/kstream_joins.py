@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from raystreams.dsl.graph import NULL_KEY_RELAXED_JOIN, GraphNode, ProcessorGraphNode
 from raystreams.dsl.params import Joined, Named, StreamJoined, validate_name
+from raystreams.dsl.windows import duration_ms
 from raystreams.errors import StreamsException, TopologyException
 from raystreams.processor import stream_joins as sj
 from raystreams.processor.stateless import PassThroughProcessor
@@ -198,7 +199,21 @@ class StreamTableJoinGraphNode(ProcessorGraphNode):
         self.copartition_sources = copartition
 
     def write(self, topology: Topology) -> None:
+        from raystreams.dsl.ktable import register_changelog
+
         super().write(topology)
+        for builder in self.store_builders:  # the grace period's buffer
+            register_changelog(topology, builder)
+        grace = getattr(self.supplier, "grace_ms", None)
+        if grace is not None:
+            for store in self.stores:  # Kafka's StreamTableJoinNode checks, at build time
+                builder = topology.stores[store].builder
+                retention = getattr(builder, "history_retention_ms", None)
+                if retention is None:
+                    raise TopologyException("KTable must be versioned to use a grace period in "
+                                            "a stream table join.")
+                if grace > retention:
+                    raise TopologyException("History retention must be at least grace period.")
         if self.copartition_sources:
             topology.copartition(sorted(self.copartition_sources))
 
@@ -385,19 +400,27 @@ class KStreamJoinsMixin:
         builder = stream.builder
         all_sources = set(stream.source_nodes) | set(table.source_nodes)
         name = builder.name_or_generate(joined.name, LEFTJOIN_NAME if left_join else JOIN_NAME)
+        grace_ms = buffer = None
         if joined.grace_period is not None:
-            raise TopologyException(
-                "KTable must be versioned to use a grace period in a stream table join "
-                "(raystreams has no versioned stores yet)")
+            if table.output_versioned() is False:
+                raise TopologyException(
+                    "KTable must be versioned to use a grace period in a stream table join.")
+            grace_ms = duration_ms(joined.grace_period, "gracePeriod")
+            buffer = _join_buffer_builder(f"{name}-Buffer")
+        key_serde = joined.key_serde if joined.key_serde is not None else stream.key_serde
+        value_serde = joined.value_serde if joined.value_serde is not None else stream.value_serde
         getter_supplier = table.value_getter_supplier()
         supplier = sj.StreamTableJoinSupplier(getter_supplier, None, ValueJoiner(joiner, with_key),
-                                              left_join)
+                                              left_join, grace_ms=grace_ms,
+                                              buffer_name=buffer.name if buffer else None,
+                                              key_serde=key_serde, value_serde=value_serde)
         node = StreamTableJoinGraphNode(name, supplier, list(getter_supplier.store_names()),
                                         sorted(all_sources))
+        if buffer is not None:
+            node.store_builders.append(buffer)
         if left_join:
             node.labels = {NULL_KEY_RELAXED_JOIN}
         builder.add_graph_node(stream.graph_node, node)
-        key_serde = joined.key_serde if joined.key_serde is not None else stream.key_serde
         return KStream(name, key_serde, None, all_sources, False, node, builder)
 
     # ------------------------------------------------------------------ stream-global table
@@ -421,6 +444,17 @@ class KStreamJoinsMixin:
         builder.add_graph_node(this.graph_node, node)
         return KStream(name, this.key_serde, None, this.source_nodes, this.repartition_required,
                        node, builder)
+
+
+def _join_buffer_builder(name: str) -> Any:
+    """The store a stream-table join with a grace period buffers stream records in (Kafka's
+    RocksDBTimeOrderedKeyValueBuffer): time-first keys, logged, never cached."""
+    from raystreams.serde import Serdes
+    from raystreams.state import Stores
+
+    return (Stores.key_value_store_builder(Stores.persistent_key_value_store(name),
+                                           Serdes.Bytes(), Serdes.Bytes())
+            .with_caching_disabled().with_logging_enabled())
 
 
 def _check_supplier(supplier: Any, windows: Any) -> None:

@@ -104,7 +104,7 @@ class TableSourceProcessorNode(GraphNode):
             parents = self.parent_names()
         topology.add_processor(self.name, self.supplier, *parents)
         if self.supplier.materialized:
-            self.store_builder = kv_store_builder(self.mi)
+            self.store_builder = kv_store_builder(self.mi, allow_versioned=True)
             topology.add_state_store(self.store_builder, self.name)
             if self.topic is not None and reuse_source_topics(topology.build_config):
                 # topology.optimization=all: the source topic is the store's changelog
@@ -159,6 +159,21 @@ class KTable(KTableJoinsMixin, AbstractStream):
         self._send_old_values = False
 
     # ------------------------------------------------------------ supplier protocol
+    def output_versioned(self) -> bool | None:
+        """Whether this table's values come from a versioned store (Kafka's
+        ``isOutputVersioned``): a source or a materialized operation says so by its store; an
+        operation that is not materialized passes its parent's answer on."""
+        node = self.graph_node
+        if isinstance(node, TableSourceProcessorNode):
+            return getattr(node.mi.store_supplier, "history_retention_ms", None) is not None
+        builders = getattr(node, "store_builders", None)
+        if builders:
+            return bool(getattr(builders[0], "versioned", False))
+        parent = getattr(self.processor_supplier, "_parent", None)
+        if isinstance(parent, KTable) and isinstance(node, StoreProcessorGraphNode):
+            return parent.output_versioned()
+        return False
+
     def value_getter_supplier(self) -> Any:
         """How to read this table's current value per key (Kafka's valueGetterSupplier)."""
         return self.processor_supplier.view()
@@ -207,10 +222,11 @@ class KTable(KTableJoinsMixin, AbstractStream):
         name = self.builder.name_or_generate(given, FILTER_NAME)
         send_old = self.enable_send_old_values(False)
         supplier = kp.KTableFilterSupplier(self, predicate, filter_not, queryable, send_old)
+        supplier.use_versioned_semantics = bool(self.output_versioned())
         node = StoreProcessorGraphNode(name, supplier)
         if queryable is not None:
             mi.key_serde, mi.value_serde = key_serde, value_serde
-            node.store_builders.append(kv_store_builder(mi))
+            node.store_builders.append(kv_store_builder(mi, allow_versioned=True))
         return self._table(name, node, key_serde, value_serde, queryable, supplier)
 
     def map_values(self, mapper: Callable[..., Any], named: Named | str | None = None,
@@ -227,7 +243,7 @@ class KTable(KTableJoinsMixin, AbstractStream):
         node.value_changing = True
         if queryable is not None:
             mi.key_serde = key_serde
-            node.store_builders.append(kv_store_builder(mi))
+            node.store_builders.append(kv_store_builder(mi, allow_versioned=True))
         return self._table(name, node, key_serde, value_serde, queryable, supplier)
 
     def transform_values(self, transformer_supplier: Callable[[], Any], *store_names: str,
@@ -251,7 +267,7 @@ class KTable(KTableJoinsMixin, AbstractStream):
         node.value_changing = True
         if queryable is not None:
             mi.key_serde = key_serde
-            node.store_builders.append(kv_store_builder(mi))
+            node.store_builders.append(kv_store_builder(mi, allow_versioned=True))
         return self._table(name, node, key_serde, value_serde, queryable, supplier)
 
     def to_stream(self, mapper: Callable[[Any, Any], Any] | None = None,
@@ -280,6 +296,7 @@ class KTable(KTableJoinsMixin, AbstractStream):
             raise TopologyException(f"grouped must be a Grouped, got {grouped!r}")
         name = self.builder.name_or_generate(grouped.name, SELECT_NAME)
         supplier = kp.KTableRepartitionMapSupplier(self, selector)
+        supplier.use_versioned_semantics = bool(self.output_versioned())
         node = ProcessorGraphNode(name, supplier)
         node.key_changing = True
         self.builder.add_graph_node(self.graph_node, node)
@@ -375,7 +392,7 @@ def global_table(builder: StreamsBuilder, topic: str, consumed: Consumed | None 
                                       KSTREAM_SOURCE_NAME)
     processor_name = builder.name_or_generate(consumed.name, SOURCE_NAME)
     supplier = kp.KTableSourceSupplier(mi.store_name, mi.store_name)
-    store_builder = kv_store_builder(mi)
+    store_builder = kv_store_builder(mi, allow_versioned=True)
     node = GlobalTableSourceNode(processor_name, source_name, topic, consumed, supplier,
                                  store_builder)
     builder.add_graph_node(builder.root, node)

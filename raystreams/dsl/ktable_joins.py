@@ -202,6 +202,8 @@ class KTableJoinsMixin:
             this_kind, other_kind = "outer", "outer"
         join_this = tj.KTableKTableJoinSupplier(this_kind, this, other, joiner)
         join_other = tj.KTableKTableJoinSupplier(other_kind, other, this, _Reversed(joiner))
+        join_this.use_versioned_semantics = bool(this.output_versioned())
+        join_other.use_versioned_semantics = bool(other.output_versioned())
         this_name = _suffix_or_generate(builder, named, "-join-this", JOINTHIS_NAME)
         other_name = _suffix_or_generate(builder, named, "-join-other", JOINOTHER_NAME)
         merger = tj.KTableKTableJoinMergerSupplier(join_this, join_other, queryable)
@@ -257,11 +259,11 @@ class KTableJoinsMixin:
         wrapper_serde = fk.SubscriptionWrapperSerde(serdes)
         response_serde = fk.SubscriptionResponseWrapperSerde(serdes)
 
+        send_supplier = fk.SubscriptionSendSupplier(fk.ForeignKeyExtractor(extractor, with_key),
+                                                    serdes, left_join)
+        send_supplier.use_versioned_semantics = bool(this.output_versioned())
         send = ProcessorGraphNode(named("-subscription-registration-processor",
-                                        SUBSCRIPTION_REGISTRATION),
-                                  fk.SubscriptionSendSupplier(
-                                      fk.ForeignKeyExtractor(extractor, with_key), serdes,
-                                      left_join))
+                                        SUBSCRIPTION_REGISTRATION), send_supplier)
         builder.add_graph_node(this.graph_node, send)
         sub_partitioner = (_SubscriptionPartitioner(tj_params.other_partitioner)
                            if tj_params.other_partitioner is not None else None)
@@ -288,9 +290,10 @@ class KTableJoinsMixin:
                                stores=list(fk_getter.store_names()))
         builder.add_graph_node(receive, join_foreign)
 
+        foreign_supplier = fk.ForeignTableJoinSupplier(store_name, serdes)
+        foreign_supplier.use_versioned_semantics = bool(other.output_versioned())
         foreign_join = _FkNode(named("-foreign-join-subscription", SUBSCRIPTION_PROCESSOR),
-                               fk.ForeignTableJoinSupplier(store_name, serdes),
-                               store_builders=[store_builder])
+                               foreign_supplier, store_builders=[store_builder])
         builder.add_graph_node(other.graph_node, foreign_join)
 
         response_topic = named("-subscription-response", SUBSCRIPTION_RESPONSE) + TOPIC_SUFFIX

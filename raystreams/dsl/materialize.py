@@ -16,6 +16,7 @@ Kafka's layout and a restore callback.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from raystreams.state.types import KeyValue, KeyValueIterator, ValueAndTimestamp
 
 if TYPE_CHECKING:
     from raystreams.dsl.builder import StreamsBuilder
+
+log = logging.getLogger(__name__)
 
 PREFER_STATE_PACKAGE = True
 """Build DSL stores with ``raystreams.state.Stores``; False uses the local stand-in store."""
@@ -76,8 +79,19 @@ class MaterializedInternal:
         return self
 
 
-def kv_store_builder(mi: MaterializedInternal) -> Any:
-    """The builder of the timestamped key-value store ``mi`` describes (KeyValueStoreMaterializer)."""
+def kv_store_builder(mi: MaterializedInternal, allow_versioned: bool = False) -> Any:
+    """The builder of the timestamped key-value store ``mi`` describes (KeyValueStoreMaterializer).
+
+    A versioned supplier makes a versioned store where ``allow_versioned`` (table sources,
+    filter, map_values, transform_values); elsewhere it is refused, naming the store.
+    """
+    if getattr(mi.store_supplier, "history_retention_ms", None) is not None and not allow_versioned:
+        from raystreams.errors import TopologyException
+
+        raise TopologyException(
+            f"store {mi.store_name} is versioned: raystreams materializes versioned stores for "
+            f"table sources, filter, map_values and transform_values only, not for "
+            f"aggregations or table-table joins")
     use_state = PREFER_STATE_PACKAGE or mi.store_supplier is not None  # a user's supplier wins
     builder = _state_package_builder(mi) if use_state else None
     if builder is None:
@@ -86,7 +100,11 @@ def kv_store_builder(mi: MaterializedInternal) -> Any:
         builder.with_logging_enabled(dict(mi.topic_config))
     else:
         builder.with_logging_disabled()
-    if mi.caching_enabled:
+    if getattr(builder, "versioned", False):
+        if mi.caching_enabled:
+            log.info("Not enabling caching for store '%s' as versioned stores do not support "
+                     "caching.", mi.store_name)
+    elif mi.caching_enabled:
         builder.with_caching_enabled()
     else:
         builder.with_caching_disabled()
@@ -100,6 +118,8 @@ def _state_package_builder(mi: MaterializedInternal) -> Any:
         return None
     try:
         supplier = mi.store_supplier
+        if getattr(supplier, "history_retention_ms", None) is not None:
+            return Stores.versioned_key_value_store_builder(supplier, mi.key_serde, mi.value_serde)
         if supplier is None:
             if mi.store_type == "in_memory":
                 supplier = Stores.in_memory_key_value_store(mi.store_name)

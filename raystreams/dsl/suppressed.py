@@ -206,6 +206,10 @@ def suppress(ktable: Any, suppressed: Suppressed) -> Any:
 
     if not isinstance(suppressed, Suppressed):
         raise TopologyException(f"suppress() takes a Suppressed, got {suppressed!r}")
+    versioned = getattr(ktable, "output_versioned", None)
+    if versioned is not None and versioned():
+        raise TopologyException("suppress() is only supported for non-versioned KTables "
+                                "(note that version semantics might be inherited from upstream)")
     builder = ktable.builder
     name = suppressed.name if suppressed.name is not None else \
         builder.new_processor_name(SUPPRESS_NAME)

@@ -315,10 +315,11 @@ class SubscriptionSendProcessor(Processor):
     """
 
     def __init__(self, extractor: Callable[[Any, Any], Any], serdes: FkSerdes,
-                 left_join: bool) -> None:
+                 left_join: bool, use_versioned_semantics: bool = False) -> None:
         self.extractor = extractor
         self.serdes = serdes
         self.left_join = left_join
+        self.use_versioned_semantics = use_versioned_semantics
 
     def init(self, context: Any) -> None:
         self.context = context
@@ -326,6 +327,11 @@ class SubscriptionSendProcessor(Processor):
 
     def process(self, record: Record) -> None:
         change = record.value
+        if self.use_versioned_semantics and not change.is_latest:
+            log.info("Skipping out-of-order record from versioned table while performing "
+                     "table-table join.")
+            count_dropped(self.context)
+            return
         self._hash: bytes | None = None
         self._hashed = False
         old, new = change.old_value, change.new_value
@@ -376,9 +382,11 @@ class SubscriptionSendSupplier:
         self.extractor = extractor
         self.serdes = serdes
         self.left_join = left_join
+        self.use_versioned_semantics = False
 
     def __call__(self) -> SubscriptionSendProcessor:
-        return SubscriptionSendProcessor(self.extractor, self.serdes, self.left_join)
+        return SubscriptionSendProcessor(self.extractor, self.serdes, self.left_join,
+                                         self.use_versioned_semantics)
 
 
 # --------------------------------------------------------------------------- 2. receive
@@ -481,9 +489,11 @@ class SubscriptionJoinSupplier:
 class ForeignTableJoinProcessor(Processor):
     """Right changes -> answers to every subscriber (Kafka's ForeignTableJoinProcessorSupplier)."""
 
-    def __init__(self, store_name: str, serdes: FkSerdes) -> None:
+    def __init__(self, store_name: str, serdes: FkSerdes,
+                 use_versioned_semantics: bool = False) -> None:
         self.store_name = store_name
         self.serdes = serdes
+        self.use_versioned_semantics = use_versioned_semantics
 
     def init(self, context: Any) -> None:
         self.context = context
@@ -493,6 +503,11 @@ class ForeignTableJoinProcessor(Processor):
     def process(self, record: Record) -> None:
         if record.key is None:
             log.warning("Skipping record due to null key. %s", _where(self.context))
+            count_dropped(self.context)
+            return
+        if self.use_versioned_semantics and not record.value.is_latest:
+            log.info("Skipping out-of-order record from versioned table while performing "
+                     "table-table join.")
             count_dropped(self.context)
             return
         prefix = self.serdes.prefix(record.key)
@@ -529,9 +544,11 @@ class ForeignTableJoinSupplier:
     def __init__(self, store_name: str, serdes: FkSerdes) -> None:
         self.store_name = store_name
         self.serdes = serdes
+        self.use_versioned_semantics = False
 
     def __call__(self) -> ForeignTableJoinProcessor:
-        return ForeignTableJoinProcessor(self.store_name, self.serdes)
+        return ForeignTableJoinProcessor(self.store_name, self.serdes,
+                                         self.use_versioned_semantics)
 
 
 # --------------------------------------------------------------------------- 5. resolve

@@ -95,6 +95,37 @@ def _flush_listener(context: Any, node: Any) -> Callable[..., None]:
 
 
 # ------------------------------------------------------------------------------------------
+# timestamped or versioned: one face (Kafka's KeyValueStoreWrapper)
+
+PUT_RETURN_CODE_IS_LATEST = -1
+PUT_RETURN_CODE_NOT_PUT = -(1 << 63)
+
+
+class KeyValueStoreWrapper:
+    """A KTable's store, timestamped or versioned, as its processors use it: ``get`` gives the
+    latest ``ValueAndTimestamp``; ``put(key, value, timestamp)`` returns Kafka's put code
+    (``PUT_RETURN_CODE_IS_LATEST``, ``PUT_RETURN_CODE_NOT_PUT`` or the version's valid-to)."""
+
+    __slots__ = ("store", "versioned")
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.versioned = bool(getattr(store, "versioned", False))
+
+    def get(self, key: Any) -> ValueAndTimestamp[Any] | None:
+        found = self.store.get(key)
+        if found is None or not self.versioned:
+            return found
+        return ValueAndTimestamp.make(found.value, found.timestamp)
+
+    def put(self, key: Any, value: Any, timestamp: int) -> int:
+        if self.versioned:
+            return self.store.put(key, value, timestamp)
+        self.store.put(key, ValueAndTimestamp.make(value, timestamp))
+        return PUT_RETURN_CODE_IS_LATEST
+
+
+# ------------------------------------------------------------------------------------------
 # value getters
 
 
@@ -124,8 +155,16 @@ class MaterializedValueGetter:
     def init(self, context: Any) -> None:
         self.store = context.get_state_store(self.store_name)
 
-    def get(self, key: Any) -> ValueAndTimestamp[Any] | None:
-        return self.store.get(key)
+    def is_versioned(self) -> bool:
+        return bool(getattr(self.store, "versioned", False))
+
+    def get(self, key: Any, as_of_timestamp: int | None = None) -> ValueAndTimestamp[Any] | None:
+        """The latest value, or (a versioned table only) the one valid at ``as_of_timestamp``."""
+        store = self.store
+        if not getattr(store, "versioned", False):
+            return store.get(key)
+        found = store.get(key, as_of_timestamp)
+        return None if found is None else ValueAndTimestamp.make(found.value, found.timestamp)
 
     def close(self) -> None:
         pass
@@ -146,6 +185,17 @@ class _ComputedGetterSupplier:
         return self.parent.store_names()
 
 
+def _is_versioned(getter: Any) -> bool:
+    check = getattr(getter, "is_versioned", None)
+    return bool(check()) if check is not None else False
+
+
+def _parent_get(parent: Any, key: Any, as_of_timestamp: int | None) -> Any:
+    if as_of_timestamp is None:
+        return parent.get(key)
+    return parent.get(key, as_of_timestamp)
+
+
 class _FilterGetter:
     def __init__(self, parent: Any, supplier: KTableFilterSupplier) -> None:
         self.parent = parent
@@ -154,8 +204,11 @@ class _FilterGetter:
     def init(self, context: Any) -> None:
         self.parent.init(context)
 
-    def get(self, key: Any) -> Any:
-        vat = self.parent.get(key)
+    def is_versioned(self) -> bool:
+        return _is_versioned(self.parent)
+
+    def get(self, key: Any, as_of_timestamp: int | None = None) -> Any:
+        vat = _parent_get(self.parent, key, as_of_timestamp)
         if vat is None:
             return None
         return vat if self.supplier.passes(key, vat.value) else None
@@ -172,8 +225,11 @@ class _MapValuesGetter:
     def init(self, context: Any) -> None:
         self.parent.init(context)
 
-    def get(self, key: Any) -> Any:
-        vat = self.parent.get(key)
+    def is_versioned(self) -> bool:
+        return _is_versioned(self.parent)
+
+    def get(self, key: Any, as_of_timestamp: int | None = None) -> Any:
+        vat = _parent_get(self.parent, key, as_of_timestamp)
         if vat is None:
             return None
         return ValueAndTimestamp.make(self.supplier.apply(key, vat.value), vat.timestamp)
@@ -230,8 +286,9 @@ class KTableSourceProcessor(Processor):
     def init(self, context: Any) -> None:
         self.context = context
         if self.queryable_name is not None:
-            self.store = context.get_state_store(self.queryable_name)
-            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
+            raw = context.get_state_store(self.queryable_name)
+            self.store = KeyValueStoreWrapper(raw)
+            self.forwarder = TupleForwarder(raw, context, self.send_old_values)
 
     def process(self, record: Record) -> None:
         key = record.key
@@ -247,8 +304,10 @@ class KTableSourceProcessor(Processor):
             log.warning("Detected out-of-order KTable update for %s, old timestamp=[%s] new "
                         "timestamp=[%s]. %s", self.queryable_name, old.timestamp,
                         record.timestamp, _where(self.context))
-        self.store.put(key, ValueAndTimestamp.make(record.value, record.timestamp))
-        self.forwarder.maybe_forward(record.with_value(Change(record.value, value_or_none(old))))
+        code = self.store.put(key, record.value, record.timestamp)
+        if code != PUT_RETURN_CODE_NOT_PUT:  # a version too old for a versioned table: dropped
+            self.forwarder.maybe_forward(record.with_value(
+                Change(record.value, value_or_none(old), code == PUT_RETURN_CODE_IS_LATEST)))
 
 
 # ------------------------------------------------------------------------------------------
@@ -267,8 +326,9 @@ class _MaterializingProcessor(Processor):
         self.context = context
         name = self.supplier.queryable_name
         if name is not None:
-            self.store = context.get_state_store(name)
-            self.forwarder = TupleForwarder(self.store, context, self.supplier.send_old_values)
+            raw = context.get_state_store(name)
+            self.store = KeyValueStoreWrapper(raw)
+            self.forwarder = TupleForwarder(raw, context, self.supplier.send_old_values)
 
     def _old_value(self, key: Any, change: Change) -> Any:
         """The old value to send with an update: this table's stored one when materialized,
@@ -281,8 +341,10 @@ class _MaterializingProcessor(Processor):
 
     def _emit(self, record: Record, new: Any, old: Any) -> None:
         if self.store is not None:
-            self.store.put(record.key, ValueAndTimestamp.make(new, record.timestamp))
-            self.forwarder.maybe_forward(record.with_value(Change(new, old)))
+            code = self.store.put(record.key, new, record.timestamp)
+            if code != PUT_RETURN_CODE_NOT_PUT:
+                self.forwarder.maybe_forward(record.with_value(
+                    Change(new, old, code == PUT_RETURN_CODE_IS_LATEST)))
         else:
             self.context.forward(record.with_value(Change(new, old, record.value.is_latest)))
 
@@ -329,6 +391,8 @@ class KTableFilterSupplier(_DerivedTableSupplier):
         self.predicate = predicate
         self.filter_not = filter_not
         self.queryable_name = queryable_name
+        #: downstream of a versioned table every update goes on, even a delete of nothing
+        self.use_versioned_semantics = False
         self.send_old_values = send_old_values
 
     def passes(self, key: Any, value: Any) -> bool:
@@ -352,7 +416,7 @@ class KTableFilterProcessor(_MaterializingProcessor):
         key, change = record.key, record.value
         new = s.compute(key, change.new_value)
         old = self._old_value(key, change)
-        if s.send_old_values and old is None and new is None:
+        if s.send_old_values and old is None and new is None and not s.use_versioned_semantics:
             return
         self._emit(record, new, old)
 
@@ -478,8 +542,11 @@ class _TransformValuesGetter:
         self.parent.init(context)
         self.transformer.init(ForwardingDisabledContext(context))
 
-    def get(self, key: Any) -> Any:
-        vat = self.parent.get(key)
+    def is_versioned(self) -> bool:
+        return _is_versioned(self.parent)
+
+    def get(self, key: Any, as_of_timestamp: int | None = None) -> Any:
+        vat = _parent_get(self.parent, key, as_of_timestamp)
         ctx = self.context
         current = ctx.record_context
         ts = UNKNOWN_TIMESTAMP if vat is None else vat.timestamp
@@ -524,6 +591,7 @@ class KTableRepartitionMapSupplier(_NoPickleParent):
         self._parent = parent
         self.mapper = mapper
         self.change_serde = change_serde
+        self.use_versioned_semantics = False
 
     def enable_send_old_values(self, force_materialization: bool) -> bool:
         raise StreamsException("KTableRepartitionMap should always require sending old values.")
@@ -532,7 +600,9 @@ class KTableRepartitionMapSupplier(_NoPickleParent):
         return _RepartitionMapView(self._parent.value_getter_supplier(), self.mapper)
 
     def __call__(self) -> KTableRepartitionMapProcessor:
-        return KTableRepartitionMapProcessor(self.mapper, self.change_serde)
+        processor = KTableRepartitionMapProcessor(self.mapper, self.change_serde)
+        processor.use_versioned_semantics = self.use_versioned_semantics
+        return processor
 
 
 def _pair(result: Any) -> tuple[Any, Any] | None:
@@ -550,6 +620,7 @@ class KTableRepartitionMapProcessor(Processor):
     def __init__(self, mapper: Callable[[Any, Any], Any], change_serde: Any) -> None:
         self.mapper = mapper
         self.change_serde = change_serde
+        self.use_versioned_semantics = False
 
     def init(self, context: Any) -> None:
         self.context = context
@@ -561,6 +632,9 @@ class KTableRepartitionMapProcessor(Processor):
         if key is None:
             raise StreamsException("Record key for the grouping KTable should not be null.")
         change = record.value
+        if self.use_versioned_semantics and not change.is_latest:
+            # an aggregate of a versioned table counts its latest versions only
+            return
         new_pair = None if change.new_value is None else _pair(self.mapper(key, change.new_value))
         old_pair = None if change.old_value is None else _pair(self.mapper(key, change.old_value))
         old_ok = old_pair is not None and old_pair[0] is not None and old_pair[1] is not None

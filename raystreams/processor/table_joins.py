@@ -68,6 +68,9 @@ class KTableKTableJoinSupplier:
         self.getter_supplier2 = table2.value_getter_supplier()
         self.joiner = joiner
         self.send_old_values = False
+        #: this side is a versioned table (or downstream of one): out-of-order updates are
+        #: dropped (KIP-914)
+        self.use_versioned_semantics = False
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -87,8 +90,10 @@ class KTableKTableJoinSupplier:
                                        self.joiner)
 
     def __call__(self) -> KTableKTableJoinProcessor:
-        return KTableKTableJoinProcessor(self.kind, self.getter_supplier2.get(), self.joiner,
-                                         self.send_old_values)
+        processor = KTableKTableJoinProcessor(self.kind, self.getter_supplier2.get(), self.joiner,
+                                              self.send_old_values)
+        processor.use_versioned_semantics = self.use_versioned_semantics
+        return processor
 
 
 class KTableKTableJoinProcessor(Processor):
@@ -100,6 +105,7 @@ class KTableKTableJoinProcessor(Processor):
         self.getter = getter
         self.joiner = joiner
         self.send_old_values = send_old_values
+        self.use_versioned_semantics = False
 
     def init(self, context: Any) -> None:
         self.context = context
@@ -112,6 +118,11 @@ class KTableKTableJoinProcessor(Processor):
             count_dropped(self.context)
             return
         change = record.value
+        if self.use_versioned_semantics and not change.is_latest:
+            log.info("Skipping out-of-order record from versioned table while performing "
+                     "table-table join.")
+            count_dropped(self.context)
+            return
         new, old = change.new_value, change.old_value
         other_vat = self.getter.get(key)
         other = _value(other_vat)

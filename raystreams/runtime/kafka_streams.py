@@ -98,9 +98,12 @@ class ReadOnlyStore:
         self.name = name
         self.timestamped = timestamped
 
-    def get(self, key: Any) -> Any:
+    def get(self, key: Any, as_of_timestamp: int | None = None) -> Any:
+        """The key's value; of a versioned store, its ``VersionedRecord`` (as of
+        ``as_of_timestamp`` when given)."""
         handle = self._streams._owner_of(self.name, key)
-        return self._streams._ray.get(handle.query.remote(self.name, "get", key,
+        args = (key,) if as_of_timestamp is None else (key, as_of_timestamp)
+        return self._streams._ray.get(handle.query.remote(self.name, "get", *args,
                                                           timestamped=self.timestamped))
 
     def _fan_out(self, method: str, *args: Any) -> list[Any]:

@@ -40,7 +40,6 @@ PUT_RETURN_CODE_NOT_PUT = -(1 << 63)
 #: Kafka keeps versioned changelog records this much longer than the history retention
 CHANGELOG_ADDITIONAL_HISTORY_RETENTION_MS = 24 * 60 * 60 * 1000
 
-_VERSION = struct.Struct(">qi")
 _TOMBSTONE = -1
 
 
@@ -71,33 +70,110 @@ class VersionedRecord:
                 f"valid_to={self.valid_to})")
 
 
-Version = tuple[int, bytes | None]  # (valid from, value bytes or None for a delete)
+class _History:
+    """One key's versions in Kafka's model: the latest value (never a delete) and older
+    records ``(valid_from, valid_to, value or None)`` in time order. A delete is no record of
+    its own: it ends the record before it, or (with nothing valid before it) leaves an empty
+    record ``[t, t)`` behind, so that a version put before it later still ends there."""
 
+    __slots__ = ("latest", "records")
 
-def _encode(versions: Sequence[Version]) -> bytes:
-    parts = []
-    for ts, value in versions:
-        if value is None:
-            parts.append(_VERSION.pack(ts, _TOMBSTONE))
-        else:
-            parts.append(_VERSION.pack(ts, len(value)) + value)
-    return b"".join(parts)
+    _HEAD = struct.Struct(">qi")
+    _RECORD = struct.Struct(">qqi")
 
+    def __init__(self, latest: tuple[int, bytes] | None = None,
+                 records: list[tuple[int, int, bytes | None]] | None = None) -> None:
+        self.latest = latest
+        self.records = records or []
 
-def _decode(data: bytes | None) -> list[Version]:
-    versions: list[Version] = []
-    if not data:
-        return versions
-    pos, n = 0, len(data)
-    while pos < n:
-        ts, size = _VERSION.unpack_from(data, pos)
-        pos += _VERSION.size
-        if size == _TOMBSTONE:
-            versions.append((ts, None))
-        else:
-            versions.append((ts, data[pos:pos + size]))
+    def encode(self) -> bytes:
+        parts = [self._HEAD.pack(*(self.latest[0], len(self.latest[1])) if self.latest
+                                 else (0, _TOMBSTONE))]
+        if self.latest:
+            parts.append(self.latest[1])
+        for valid_from, valid_to, value in self.records:
+            parts.append(self._RECORD.pack(valid_from, valid_to,
+                                           _TOMBSTONE if value is None else len(value)))
+            if value is not None:
+                parts.append(value)
+        return b"".join(parts)
+
+    @classmethod
+    def decode(cls, data: bytes | None) -> _History:
+        if not data:
+            return cls()
+        ts, size = cls._HEAD.unpack_from(data)
+        pos = cls._HEAD.size
+        latest = None
+        if size != _TOMBSTONE:
+            latest = (ts, data[pos:pos + size])
             pos += size
-    return versions
+        records = []
+        while pos < len(data):
+            valid_from, valid_to, size = cls._RECORD.unpack_from(data, pos)
+            pos += cls._RECORD.size
+            value = None
+            if size != _TOMBSTONE:
+                value = data[pos:pos + size]
+                pos += size
+            records.append((valid_from, valid_to, value))
+        return cls(latest, records)
+
+    def put(self, value: bytes | None, ts: int) -> int:
+        """Kafka's RocksDBVersionedStore.doPut; returns the new version's valid-to (-1: it is
+        the latest)."""
+        found = None  # the earliest valid-from seen after ts
+        if self.latest is not None:
+            latest_ts, latest_value = self.latest
+            if ts >= latest_ts:
+                if ts > latest_ts:
+                    self.records.append((latest_ts, ts, latest_value))
+                self.latest = None if value is None else (ts, value)
+                return PUT_RETURN_CODE_VALID_TO_UNDEFINED
+            found = latest_ts
+        records = self.records
+        for i in range(len(records) - 1, -1, -1):
+            valid_from, valid_to, old = records[i]
+            if valid_to <= ts:
+                break  # ts comes after this record: the search is over
+            if valid_from <= ts:  # the record holds ts: replace its value or split it
+                if valid_from == ts:
+                    records[i] = (ts, valid_to, value)
+                else:
+                    records[i:i + 1] = [(valid_from, ts, old), (ts, valid_to, value)]
+                return valid_to
+            found = valid_from
+        if found is None:
+            if value is not None:
+                self.latest = (ts, value)
+            elif not records or records[-1][1] != ts:
+                records.append((ts, ts, None))
+            return PUT_RETURN_CODE_VALID_TO_UNDEFINED
+        at = len(records)
+        while at > 0 and records[at - 1][0] >= found:
+            at -= 1
+        records.insert(at, (ts, found, value))
+        return found
+
+    def get(self, as_of: int | None, horizon: int) -> tuple[int, bytes, int | None] | None:
+        """``(valid_from, value, valid_to)`` as of ``as_of`` (None: the latest)."""
+        latest = self.latest
+        if latest is not None and (as_of is None or latest[0] <= as_of):
+            return latest[0], latest[1], None
+        if as_of is None or as_of < horizon:
+            return None
+        for valid_from, valid_to, value in reversed(self.records):
+            if valid_from <= as_of < valid_to:
+                return None if value is None else (valid_from, value, valid_to)
+            if valid_to <= as_of:
+                return None
+        return None
+
+    def prune(self, horizon: int) -> bool:
+        """Forget records that ended before the history retention; True if nothing is left."""
+        if self.records and self.records[0][1] < horizon:
+            self.records = [r for r in self.records if r[1] >= horizon]
+        return self.latest is None and not self.records
 
 
 class VersionedBytesStoreSupplier:
@@ -257,29 +333,12 @@ class VersionedKeyValueStore:
         """Put one version (the caller checked it is not expired); returns its valid-to."""
         if timestamp > self.observed_stream_time:
             self.observed_stream_time = timestamp
-        versions = _decode(self.inner.get(key))
-        at = len(versions)
-        while at > 0 and versions[at - 1][0] > timestamp:
-            at -= 1
-        if at > 0 and versions[at - 1][0] == timestamp:
-            versions[at - 1] = (timestamp, value)  # the same time: the new value replaces it
-            at -= 1
-        else:
-            versions.insert(at, (timestamp, value))
-        valid_to = versions[at + 1][0] if at + 1 < len(versions) else PUT_RETURN_CODE_VALID_TO_UNDEFINED
-        # versions that stopped being valid before the retention are gone for good; a delete
-        # that is the only thing left, and is older than the retention, too
-        horizon = self.observed_stream_time - self.history_retention_ms
-        drop = 0
-        while drop + 1 < len(versions) and versions[drop + 1][0] < horizon:
-            drop += 1
-        versions = versions[drop:]
-        if len(versions) == 1 and versions[0][1] is None and versions[0][0] < horizon:
-            versions = []
-        if versions:
-            self.inner.put(key, _encode(versions))
-        else:
+        history = _History.decode(self.inner.get(key))
+        valid_to = history.put(value, timestamp)
+        if history.prune(self.observed_stream_time - self.history_retention_ms):
             self.inner.delete(key)
+        else:
+            self.inner.put(key, history.encode())
         return valid_to
 
     def _restore(self, records: Sequence[Sequence[Any]]) -> None:
@@ -331,22 +390,12 @@ class VersionedKeyValueStore:
             raise null_key()
         self.gets += 1
         topic = self._topic
-        versions = _decode(self.inner.get(self._key_serde.serialize(topic, key)))
-        if not versions:
+        history = _History.decode(self.inner.get(self._key_serde.serialize(topic, key)))
+        found = history.get(as_of_timestamp, self.observed_stream_time - self.history_retention_ms)
+        if found is None:
             return None
-        decode = self._value_serde.deserialize
-        latest_ts, latest = versions[-1]
-        if as_of_timestamp is None or latest_ts <= as_of_timestamp:
-            return None if latest is None else VersionedRecord(decode(topic, latest), latest_ts)
-        if self._expired(as_of_timestamp):
-            return None
-        for i in range(len(versions) - 2, -1, -1):
-            ts, raw = versions[i]
-            if ts <= as_of_timestamp:
-                if raw is None:
-                    return None
-                return VersionedRecord(decode(topic, raw), ts, versions[i + 1][0])
-        return None
+        valid_from, raw, valid_to = found
+        return VersionedRecord(self._value_serde.deserialize(topic, raw), valid_from, valid_to)
 
     def metrics(self) -> dict[str, int]:
         return {"put": self.puts, "get": self.gets, "delete": self.deletes,

@@ -126,3 +126,46 @@ def test_pattern_source_reads_every_matching_topic(kafka_bootstrap, topic_factor
 
     wait_for(lambda: latest() == {"ann": 3, "bob": 1, "cy": 1}, 60, 0.3, "counts over both topics")
     assert streams.close(30)
+
+
+def test_versioned_table_join_reads_as_of_the_order_time(kafka_bootstrap, topic_factory,
+                                                         streams_factory, app_id):
+    """A versioned table on Kafka and Ray: the join reads the price valid at each order's
+    time, even after a newer price arrived; the store's changelog keeps its history."""
+    from raystreams import Joined, Materialized, Serdes, Stores
+    from raystreams.kafka.admin import StreamsAdmin
+    from raystreams.state import VersionedRecord
+
+    prices, orders = topic_factory(2, prefix="prices"), topic_factory(2, prefix="orders")
+    out = topic_factory(2, prefix="priced")
+    s = Serdes.String()
+    builder = StreamsBuilder()
+    table = builder.table(prices, materialized=Materialized.as_(
+        Stores.persistent_versioned_key_value_store("prices-v", 60_000)))
+    (builder.stream(orders)
+        .join(table, lambda order, price: f"{order}@{price}", Joined.with_(s, s, s))
+        .to(out))
+    streams = streams_factory(builder.build(), {"application.id": app_id,
+                                                "bootstrap.servers": kafka_bootstrap,
+                                                "commit.interval.ms": 200})
+    streams.wait_until_running(60)
+
+    def send(topic, key, value, ts):
+        producer = Producer({"bootstrap.servers": kafka_bootstrap, "partitioner": "murmur2_random"})
+        producer.produce(topic, key=key.encode(), value=value.encode(), timestamp=ts)
+        producer.flush(30)
+
+    send(prices, "apple", "p1", 1_000)
+    send(prices, "apple", "p5", 5_000)
+    store = streams.store("prices-v")
+    wait_for(lambda: store.get("apple") == VersionedRecord("p5", 5_000), 60, 0.3, "price p5")
+    assert store.get("apple", 3_000) == VersionedRecord("p1", 1_000, 5_000)
+    send(orders, "apple", "o3", 3_000)
+    records = wait_for(lambda: consume_all(kafka_bootstrap, out, expected=1, timeout=3), 60, 0.3,
+                       "the joined order")
+    assert [m.value() for m in records] == [b"o3@p1"]  # the price of 3000, not the latest
+    configs = StreamsAdmin(bootstrap=kafka_bootstrap).describe_configs(
+        f"{app_id}-prices-v-changelog")
+    assert configs["cleanup.policy"] == "compact"
+    assert configs["min.compaction.lag.ms"] == str(60_000 + 86_400_000)
+    assert streams.close(30)

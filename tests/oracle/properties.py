@@ -94,7 +94,8 @@ DELTAS = st.sampled_from([0, 0, 1, 999, 1000, 1999, 2000, 2001, 4999, 5000, 5001
 
 
 def _is_table_topic(scenario: str, topic: str) -> bool:
-    return scenario.startswith(("table_", "fk_")) or topic in ("addresses", "products")
+    return scenario.startswith(("table_", "fk_")) or topic in (
+        "addresses", "products", "prices", "regions", "left-table", "right-table")
 
 
 @st.composite

@@ -94,3 +94,20 @@ def test_versioned_builders_refuse_caching_and_keep_changelog_history(builder):
     assert builder.log_config == {"min.compaction.lag.ms": str(HISTORY + 86_400_000)}
     assert Stores.persistent_versioned_key_value_store("v", 3_600_001).segment_interval_ms == 300_000
     assert Stores.persistent_versioned_key_value_store("v", 30_000).segment_interval_ms == 10_000
+
+
+def test_a_delete_at_the_latest_timestamp_leaves_no_trace(store):
+    # Kafka's store drops the latest value; a delete is only kept as the end of an older
+    # version, so a later put before it becomes the latest (found by the oracle)
+    assert store.put("k", "v1", 1) == PUT_RETURN_CODE_VALID_TO_UNDEFINED
+    assert store.put("k", None, 1) == PUT_RETURN_CODE_VALID_TO_UNDEFINED
+    assert store.put("k", None, 0) == PUT_RETURN_CODE_VALID_TO_UNDEFINED
+    assert store.put("k", "v0", 0) == PUT_RETURN_CODE_VALID_TO_UNDEFINED
+    assert store.get("k") == VersionedRecord("v0", 0)
+
+
+def test_a_delete_of_nothing_still_ends_an_older_put(store):
+    assert store.put("k", None, 50) == PUT_RETURN_CODE_VALID_TO_UNDEFINED
+    assert store.put("k", "v30", 30) == 50
+    assert store.get("k") is None and store.get("k", 40) == VersionedRecord("v30", 30, 50)
+    assert store.put("k", "v60", 60) == PUT_RETURN_CODE_VALID_TO_UNDEFINED

@@ -18,6 +18,7 @@ public final class Scenarios {
         all.addAll(WindowScenarios.all());
         all.addAll(JoinScenarios.all());
         all.addAll(ProcessorScenarios.all());
+        all.addAll(VersionedScenarios.all());
         final Map<String, Scenario> byName = new TreeMap<>();
         for (final Scenario scenario : all) {
             if (byName.put(scenario.name(), scenario) != null) {
