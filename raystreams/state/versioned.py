@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from raystreams.errors import ProcessorStateException
-from raystreams.state.context import default_serdes
+from raystreams.state.builders import StoreBuilder
 from raystreams.state.memory.kv import InMemoryKeyValueStore
-from raystreams.state.metered.base import null_key
-from raystreams.state.names import changelog_topic, validate_store_name
+from raystreams.state.metered.base import MeteredStore, null_key
+from raystreams.state.names import validate_store_name
 from raystreams.state.rocksdb.kv import RocksDBKeyValueStore
 
 __all__ = ["PUT_RETURN_CODE_NOT_PUT", "PUT_RETURN_CODE_VALID_TO_UNDEFINED",
@@ -236,7 +236,7 @@ class _RegisterAs:
         return getattr(self._context, name)
 
 
-class VersionedKeyValueStore:
+class VersionedKeyValueStore(MeteredStore):
     """The typed versioned store: ``put(key, value, timestamp)``, ``get(key)``,
     ``get(key, as_of_timestamp)``, ``delete(key, timestamp)``.
 
@@ -251,78 +251,18 @@ class VersionedKeyValueStore:
 
     store_kind = "versioned"
     versioned = True
-    timestamped = False
-    caching_enabled = False
 
     def __init__(self, inner: Any, history_retention_ms: int, key_serde: Any, value_serde: Any, *,
                  logging_enabled: bool = True, log_config: dict[str, str] | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner, key_serde, value_serde, logging_enabled=logging_enabled,
+                         log_config=log_config)
         self.history_retention_ms = history_retention_ms
-        self._key_serde = key_serde
-        self._value_serde = value_serde
-        self.logging_enabled = logging_enabled
-        self.log_config = dict(log_config or {})
-        self._name = inner.name
-        self._context: Any = None
-        self._topic = ""
         self.observed_stream_time = -(1 << 63)
-        self.puts = self.gets = self.deletes = self.expired_puts = 0
-
-    # -- lifecycle ------------------------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_serde(self) -> Any:
-        return self._key_serde
-
-    @property
-    def value_serde(self) -> Any:
-        return self._value_serde
-
-    @property
-    def changelog_topic(self) -> str | None:
-        return self._topic if self.logging_enabled and self._topic else None
-
-    def with_serdes_if_unset(self, key_serde: Any, value_serde: Any) -> None:
-        if self._key_serde is None:
-            self._key_serde = key_serde
-        if self._value_serde is None:
-            self._value_serde = value_serde
+        self.expired_puts = 0
 
     def init(self, context: Any, root: Any = None) -> None:
-        if self._context is not None and self.is_open():
-            raise ProcessorStateException(f"Store {self._name} is already initialised")
-        if self._key_serde is None or self._value_serde is None:
-            self.with_serdes_if_unset(*default_serdes(context.config))
-        self._context = context
-        self._topic = changelog_topic(context.application_id, self._name)
-        self.inner.init(_RegisterAs(context, self._restore), self if root is None else root)
-
-    def persistent(self) -> bool:
-        return self.inner.persistent()
-
-    def is_open(self) -> bool:
-        return self.inner.is_open()
-
-    def flush(self) -> None:
-        self.inner.flush()
-
-    def persist(self) -> None:
-        persist = getattr(self.inner, "persist", None)
-        if persist is not None:
-            persist()
-
-    def flush_cache(self) -> None:
-        pass  # no record cache
-
-    def set_flush_listener(self, listener: Any, send_old_values: bool = False) -> bool:
-        return False  # never caches: processors forward themselves
-
-    def close(self) -> None:
-        self.inner.close()
+        # the bytes store below registers this store's restore (the changelog holds puts)
+        super().init(_RegisterAs(context, self._restore), root)
 
     # -- the history ----------------------------------------------------------------------------
 
@@ -364,8 +304,8 @@ class VersionedKeyValueStore:
                         timestamp)
             return PUT_RETURN_CODE_NOT_PUT
         topic = self._topic
-        raw_key = self._key_serde.serialize(topic, key)
-        raw_value = None if value is None else self._value_serde.serialize(topic, value)
+        raw_key = self._ks(topic, key)
+        raw_value = None if value is None else self._vs(topic, value)
         valid_to = self._put_bytes(raw_key, raw_value, timestamp)
         self._log(raw_key, raw_value, timestamp)
         return valid_to
@@ -390,27 +330,21 @@ class VersionedKeyValueStore:
             raise null_key()
         self.gets += 1
         topic = self._topic
-        history = _History.decode(self.inner.get(self._key_serde.serialize(topic, key)))
+        history = _History.decode(self.inner.get(self._ks(topic, key)))
         found = history.get(as_of_timestamp, self.observed_stream_time - self.history_retention_ms)
         if found is None:
             return None
         valid_from, raw, valid_to = found
-        return VersionedRecord(self._value_serde.deserialize(topic, raw), valid_from, valid_to)
+        return VersionedRecord(self._vd(topic, raw), valid_from, valid_to)
 
     def metrics(self) -> dict[str, int]:
-        return {"put": self.puts, "get": self.gets, "delete": self.deletes,
-                "expired_put": self.expired_puts}
-
-    def __repr__(self) -> str:
-        return f"VersionedKeyValueStore({self._name!r}, {self.inner!r})"
+        return {**super().metrics(), "expired_put": self.expired_puts}
 
 
-class VersionedKeyValueStoreBuilder:
+class VersionedKeyValueStoreBuilder(StoreBuilder[VersionedKeyValueStore]):
     """Builds versioned stores (Kafka's ``VersionedKeyValueStoreBuilder``): logged unless
     disabled, never cached."""
 
-    kind = "key_value"
-    timestamped = False
     versioned = True
 
     def __init__(self, supplier: VersionedBytesStoreSupplier, key_serde: Any = None,
@@ -418,35 +352,11 @@ class VersionedKeyValueStoreBuilder:
         if not isinstance(supplier, VersionedBytesStoreSupplier):
             raise ValueError(f"a versioned store builder needs a VersionedBytesStoreSupplier, "
                              f"got {supplier!r}")
-        self.supplier = supplier
-        self._key_serde = key_serde
-        self._value_serde = value_serde
-        self._logging = True
-        self._log_config: dict[str, str] = {}
-
-    @property
-    def name(self) -> str:
-        return self.supplier.name
-
-    @property
-    def key_serde(self) -> Any:
-        return self._key_serde
-
-    @property
-    def value_serde(self) -> Any:
-        return self._value_serde
+        super().__init__(supplier, key_serde, value_serde)
 
     @property
     def history_retention_ms(self) -> int:
         return self.supplier.history_retention_ms
-
-    @property
-    def logging_enabled(self) -> bool:
-        return self._logging
-
-    @property
-    def caching_enabled(self) -> bool:
-        return False
 
     @property
     def log_config(self) -> dict[str, str]:
@@ -457,39 +367,13 @@ class VersionedKeyValueStoreBuilder:
         config.update(self._log_config)
         return config
 
-    def persistent(self) -> bool:
-        return self.supplier.persistent()
-
     def with_caching_enabled(self) -> VersionedKeyValueStoreBuilder:
         raise ProcessorStateException(f"Versioned store {self.name} does not support caching")
-
-    def with_caching_disabled(self) -> VersionedKeyValueStoreBuilder:
-        return self
-
-    def with_logging_enabled(self, config: dict[str, str] | None = None) -> VersionedKeyValueStoreBuilder:
-        self._logging = True
-        self._log_config = {str(k): str(v) for k, v in (config or {}).items()}
-        return self
-
-    def with_logging_disabled(self) -> VersionedKeyValueStoreBuilder:
-        self._logging = False
-        self._log_config = {}
-        return self
-
-    def with_serdes_if_unset(self, key_serde: Any, value_serde: Any) -> VersionedKeyValueStoreBuilder:
-        if self._key_serde is None:
-            self._key_serde = key_serde
-        if self._value_serde is None:
-            self._value_serde = value_serde
-        return self
 
     def build(self) -> VersionedKeyValueStore:
         return VersionedKeyValueStore(self.supplier.get(), self.supplier.history_retention_ms,
                                       self._key_serde, self._value_serde,
                                       logging_enabled=self._logging, log_config=self.log_config)
-
-    def __repr__(self) -> str:
-        return f"VersionedKeyValueStoreBuilder({self.name!r}, logging={self._logging})"
 
 
 def is_versioned(store_or_builder: Any) -> bool:
