@@ -247,10 +247,14 @@ def _remember_emit(context: Any, store_name: str, window_close_time: int) -> Non
         adder(store_name, window_close_time)
 
 
-class _TimeWindowProcessorBase(Processor):
-    """Kafka's ``AbstractKStreamTimeWindowAggregateProcessor``: stream time, forwarding, emit-final."""
+class _WindowedAggregateProcessor(Processor):
+    """What the time, sliding and session window aggregations share: their store, stream time
+    and forwarder, and emit-final's throttle and last emitted close time."""
 
-    def __init__(self, supplier: _AggregateSupplier) -> None:
+    _table_kind = "Windowed-KTable"
+    _forwarder_cls: type[TupleForwarder] = TupleForwarder
+
+    def __init__(self, supplier: Any) -> None:
         self.supplier = supplier
         self.windows = supplier.windows
         self.initializer = supplier.initializer
@@ -267,13 +271,17 @@ class _TimeWindowProcessorBase(Processor):
 
     def init(self, context: Any) -> None:
         self.context = context
-        self.store = _get_store(context, self.supplier.store_name, "Windowed-KTable")
+        self.store = _get_store(context, self.supplier.store_name, self._table_kind)
         if self.emit_final:  # emit-final forwards itself, never through the cache
             self.last_emit_window_close_time = _last_emit(context, self.supplier.store_name)
             self.emit_interval = _emit_interval(context)
-            self.forwarder = TupleForwarder(None, context, self.send_old_values)
+            self.forwarder = self._forwarder_cls(None, context, self.send_old_values)
         else:
-            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
+            self.forwarder = self._forwarder_cls(self.store, context, self.send_old_values)
+
+
+class _TimeWindowProcessorBase(_WindowedAggregateProcessor):
+    """Kafka's ``AbstractKStreamTimeWindowAggregateProcessor``: stream time, forwarding, emit-final."""
 
     def _forward_update(self, record: Record, window: Any, old_agg: Any, new_agg: Any,
                         timestamp: int) -> None:
@@ -560,38 +568,19 @@ class _SlidingWindowAggregateProcessor(_TimeWindowProcessorBase):
         return window_close_time - self.windows.time_difference_ms - 1
 
 
-class _SessionWindowAggregateProcessor(Processor):
+class _SessionWindowAggregateProcessor(_WindowedAggregateProcessor):
     """Session windows with merging (Kafka's ``KStreamSessionWindowAggregateProcessor``).
 
     A record finds the key's sessions within the gap, merges them with itself, removes the
     merged-away sessions (forwarding a tombstone for each) and stores the merged session.
     """
 
-    def __init__(self, supplier: KStreamSessionWindowAggregate) -> None:
-        self.supplier = supplier
-        self.windows = supplier.windows
-        self.initializer = supplier.initializer
-        self.aggregator = supplier.aggregator
-        self.merger = supplier.merger
-        self.emit_final = supplier.emit_final
-        self.send_old_values = supplier.send_old_values
-        self.observed_stream_time = NO_TIMESTAMP
-        self.last_emit_window_close_time = NO_TIMESTAMP
-        self.next_time_to_emit = 0
-        self.emit_interval = DEFAULT_EMIT_INTERVAL_MS
-        self.context: Any = None
-        self.store: Any = None
-        self.forwarder: TupleForwarder | None = None
+    _table_kind = "Session-KTable"
+    _forwarder_cls = SessionTupleForwarder
 
-    def init(self, context: Any) -> None:
-        self.context = context
-        self.store = _get_store(context, self.supplier.store_name, "Session-KTable")
-        if self.emit_final:
-            self.last_emit_window_close_time = _last_emit(context, self.supplier.store_name)
-            self.emit_interval = _emit_interval(context)
-            self.forwarder = SessionTupleForwarder(None, context, self.send_old_values)
-        else:
-            self.forwarder = SessionTupleForwarder(self.store, context, self.send_old_values)
+    def __init__(self, supplier: KStreamSessionWindowAggregate) -> None:
+        super().__init__(supplier)
+        self.merger = supplier.merger
 
     def process(self, record: Record) -> None:
         key = record.key
