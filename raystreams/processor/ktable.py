@@ -196,8 +196,11 @@ def _parent_get(parent: Any, key: Any, as_of_timestamp: int | None) -> Any:
     return parent.get(key, as_of_timestamp)
 
 
-class _FilterGetter:
-    def __init__(self, parent: Any, supplier: KTableFilterSupplier) -> None:
+class _DerivedGetter:
+    """A getter computed through the parent table's getter (filter, map_values): versioned
+    when the parent is, reading it as of a time when asked."""
+
+    def __init__(self, parent: Any, supplier: Any) -> None:
         self.parent = parent
         self.supplier = supplier
 
@@ -209,33 +212,23 @@ class _FilterGetter:
 
     def get(self, key: Any, as_of_timestamp: int | None = None) -> Any:
         vat = _parent_get(self.parent, key, as_of_timestamp)
-        if vat is None:
-            return None
+        return None if vat is None else self._derive(key, vat)
+
+    def _derive(self, key: Any, vat: ValueAndTimestamp[Any]) -> ValueAndTimestamp[Any] | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.parent.close()
+
+
+class _FilterGetter(_DerivedGetter):
+    def _derive(self, key: Any, vat: ValueAndTimestamp[Any]) -> ValueAndTimestamp[Any] | None:
         return vat if self.supplier.passes(key, vat.value) else None
 
-    def close(self) -> None:
-        self.parent.close()
 
-
-class _MapValuesGetter:
-    def __init__(self, parent: Any, supplier: KTableMapValuesSupplier) -> None:
-        self.parent = parent
-        self.supplier = supplier
-
-    def init(self, context: Any) -> None:
-        self.parent.init(context)
-
-    def is_versioned(self) -> bool:
-        return _is_versioned(self.parent)
-
-    def get(self, key: Any, as_of_timestamp: int | None = None) -> Any:
-        vat = _parent_get(self.parent, key, as_of_timestamp)
-        if vat is None:
-            return None
+class _MapValuesGetter(_DerivedGetter):
+    def _derive(self, key: Any, vat: ValueAndTimestamp[Any]) -> ValueAndTimestamp[Any] | None:
         return ValueAndTimestamp.make(self.supplier.apply(key, vat.value), vat.timestamp)
-
-    def close(self) -> None:
-        self.parent.close()
 
 
 # ------------------------------------------------------------------------------------------
