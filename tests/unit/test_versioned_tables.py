@@ -88,3 +88,13 @@ def test_what_versioned_tables_do_not_support_is_refused_by_name():
         table.suppress(Suppressed.until_time_limit(1_000, BufferConfig.unbounded()))
     with pytest.raises(TopologyException, match="store agg-v is versioned"):
         b.stream("s").group_by_key().count(versioned("agg-v"))
+
+
+def test_a_table_table_join_of_versioned_tables_is_not_versioned_downstream():
+    # Kafka sets the join's output versioned only when its own Materialized is versioned
+    b = StreamsBuilder()
+    left = b.table("l", materialized=versioned("l-v"))
+    right = b.table("r", materialized=versioned("r-v"))
+    joined = left.join(right, lambda a, c: a + c)
+    assert joined.output_versioned() is False
+    joined.suppress(Suppressed.until_time_limit(1_000, BufferConfig.unbounded()))  # allowed
