@@ -106,6 +106,34 @@ class ReadOnlyStore:
         return self._streams._ray.get(handle.query.remote(self.name, "get", *args,
                                                           timestamped=self.timestamped))
 
+    def _owner_query(self, method: str, key: Any, *args: Any) -> Any:
+        handle = self._streams._owner_of(self.name, key)
+        return self._streams._ray.get(handle.query.remote(self.name, method, key, *args,
+                                                          timestamped=self.timestamped))
+
+    def fetch(self, key: Any, *args: Any) -> Any:
+        """A window store's ``fetch(key, time)`` (one value) or ``fetch(key, time_from,
+        time_to)`` (``[(window start, value)]``); a session store's ``fetch(key)``
+        (``[(Windowed key, value)]``). Routed to the task owning ``key``."""
+        return self._owner_query("fetch", key, *args)
+
+    def backward_fetch(self, key: Any, *args: Any) -> Any:
+        """``fetch`` in reverse time order."""
+        return self._owner_query("backward_fetch", key, *args)
+
+    def find_sessions(self, key: Any, earliest_session_end: int,
+                      latest_session_start: int) -> list[tuple[Any, Any]]:
+        """A session store's sessions of ``key`` overlapping the time range."""
+        return self._owner_query("find_sessions", key, earliest_session_end,
+                                 latest_session_start)
+
+    def fetch_all(self, time_from: int, time_to: int) -> Iterator[tuple[Any, Any]]:
+        """Every window of a window store starting in the range, from every task."""
+        return iter(_merge(self._fan_out("fetch_all", time_from, time_to)))
+
+    def reverse_all(self) -> Iterator[tuple[Any, Any]]:
+        return iter(reversed(_merge(self._fan_out("all"))))
+
     def _fan_out(self, method: str, *args: Any) -> list[Any]:
         ray = self._streams._ray
         handles = self._streams._store_handles(self.name)

@@ -596,12 +596,16 @@ class TaskRunner:
             if self.task is None or store not in self.task.stores:
                 raise InvalidStateStoreException(f"store {store!r} is not hosted by task "
                                                  f"{self.task_id} (state {self.state})")
-            result = getattr(self.task.stores[store], method)(*args)
+            target = self.task.stores[store]
+            result = getattr(target, method)(*args)
             unwrap = (lambda v: v) if timestamped else _plain
-            if method in _ITERATING:
+            # a window store's fetch(key, time) is one value, not a range
+            single = (method == "fetch" and len(args) == 2
+                      and getattr(target, "store_kind", None) == "window")
+            if method in _ITERATING and not single:
                 return [(kv.key, unwrap(kv.value)) if hasattr(kv, "key")
                         else (kv[0], unwrap(kv[1])) for kv in result]
-            return unwrap(result) if method == "get" else result
+            return unwrap(result) if method == "get" or single else result
 
 
 _ITERATING = {"range", "all", "reverse_range", "reverse_all", "prefix_scan", "fetch",

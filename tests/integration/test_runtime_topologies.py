@@ -169,3 +169,38 @@ def test_versioned_table_join_reads_as_of_the_order_time(kafka_bootstrap, topic_
     assert configs["cleanup.policy"] == "compact"
     assert configs["min.compaction.lag.ms"] == str(60_000 + 86_400_000)
     assert streams.close(30)
+
+
+def test_window_and_session_stores_are_queryable(kafka_bootstrap, topic_factory,
+                                                 streams_factory, app_id):
+    """Interactive queries of windowed and session counts on Kafka and Ray: point fetches go
+    to the task owning the key, fetch_all fans out to every task."""
+    from raystreams import Materialized, SessionWindows, TimeWindows
+
+    clicks = topic_factory(2, prefix="clicks")
+    builder = StreamsBuilder()
+    grouped = builder.stream(clicks).group_by_key()
+    grouped.windowed_by(TimeWindows.of_size_with_no_grace(10_000)).count(
+        Materialized.as_("win-counts"))
+    grouped.windowed_by(SessionWindows.of_inactivity_gap_with_no_grace(5_000)).count(
+        Materialized.as_("session-counts"))
+    streams = streams_factory(builder.build(), {"application.id": app_id,
+                                                "bootstrap.servers": kafka_bootstrap,
+                                                "commit.interval.ms": 200})
+    streams.wait_until_running(60)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "partitioner": "murmur2_random"})
+    for user, ts in [("ann", 1_000), ("ann", 2_000), ("bob", 3_000), ("ann", 12_000)]:
+        producer.produce(clicks, key=user.encode(), value=b"click", timestamp=ts)
+    producer.flush(30)
+    windows = streams.store("win-counts")
+    wait_for(lambda: windows.fetch("ann", 10_000) == 1, 60, 0.3, "ann's second window")
+    assert windows.fetch("ann", 0) == 2                       # one window, one value
+    assert windows.fetch("ann", 0, 20_000) == [(0, 2), (10_000, 1)]
+    assert windows.backward_fetch("ann", 0, 20_000) == [(10_000, 1), (0, 2)]
+    everything = {(w.key, w.window.start): n for w, n in windows.fetch_all(0, 20_000)}
+    assert everything == {("ann", 0): 2, ("bob", 0): 1, ("ann", 10_000): 1}
+    sessions = streams.store("session-counts")
+    assert [((w.key, w.window.start, w.window.end), n) for w, n in sessions.fetch("ann")] == [
+        (("ann", 1_000, 2_000), 2), (("ann", 12_000, 12_000), 1)]
+    assert [n for _, n in sessions.find_sessions("ann", 0, 5_000)] == [2]
+    assert streams.close(30)
