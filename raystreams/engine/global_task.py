@@ -18,6 +18,7 @@ from raystreams.engine.records import ConsumerRecord, RecordCollector
 from raystreams.engine.task import StreamTask
 from raystreams.errors import StreamsException
 from raystreams.state.checkpoint import CHECKPOINT_FILE_NAME, OffsetCheckpoint
+from raystreams.state.manager import OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT
 from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class GlobalStateTask:
             self._checkpoint.write(self.offsets)
             self._checkpointed = dict(self.offsets)
 
-    def maybe_checkpoint(self, threshold: int = 10_000) -> bool:
+    def maybe_checkpoint(self, threshold: int = OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT) -> bool:
         """Checkpoint once the offsets moved ``threshold`` records past the last checkpoint
         (Kafka's rule for task checkpoints)."""
         moved = sum(offset - self._checkpointed.get(tp, -1) for tp, offset in self.offsets.items())

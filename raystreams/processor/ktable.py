@@ -21,6 +21,7 @@ from raystreams.errors import StreamsException
 from raystreams.processor.api import Headers, Processor, Record, RecordContext, _record
 from raystreams.processor.change import Change
 from raystreams.state.types import ValueAndTimestamp
+from raystreams.state.versioned import PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,7 @@ def _flush_listener(context: Any, node: Any) -> Callable[..., None]:
 # ------------------------------------------------------------------------------------------
 # timestamped or versioned: one face (Kafka's KeyValueStoreWrapper)
 
-PUT_RETURN_CODE_IS_LATEST = -1
-PUT_RETURN_CODE_NOT_PUT = -(1 << 63)
+PUT_RETURN_CODE_IS_LATEST = PUT_RETURN_CODE_VALID_TO_UNDEFINED  # Kafka's KeyValueStoreWrapper name
 
 
 class KeyValueStoreWrapper:

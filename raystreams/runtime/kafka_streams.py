@@ -101,10 +101,9 @@ class ReadOnlyStore:
     def get(self, key: Any, as_of_timestamp: int | None = None) -> Any:
         """The key's value; of a versioned store, its ``VersionedRecord`` (as of
         ``as_of_timestamp`` when given)."""
-        handle = self._streams._owner_of(self.name, key)
-        args = (key,) if as_of_timestamp is None else (key, as_of_timestamp)
-        return self._streams._ray.get(handle.query.remote(self.name, "get", *args,
-                                                          timestamped=self.timestamped))
+        if as_of_timestamp is None:
+            return self._owner_query("get", key)
+        return self._owner_query("get", key, as_of_timestamp)
 
     def _owner_query(self, method: str, key: Any, *args: Any) -> Any:
         handle = self._streams._owner_of(self.name, key)

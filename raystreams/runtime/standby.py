@@ -33,13 +33,11 @@ from raystreams.errors import StreamsException
 from raystreams.kafka.consumer import (
     create_consumer,
     end_offset,
-    is_partition_eof,
     positions,
-    raise_for_errors,
-    to_records,
 )
 from raystreams.runtime.metrics import RunnerMetrics
 from raystreams.runtime.placement import TaskSpec
+from raystreams.runtime.task_actor import default_state_manager_factory, restore_batch
 from raystreams.state.errors import TaskCorruptedError
 from raystreams.topology.topology import Topology
 
@@ -81,8 +79,6 @@ class StandbyRunner:
     def __init__(self, spec: TaskSpec, topology: Topology, config: StreamsConfig, *,
                  replica: int = 0, incarnation: int = 0,
                  consumer_factory: Callable[[StreamsConfig, str], Any] | None = None) -> None:
-        from raystreams.runtime.task_actor import default_state_manager_factory
-
         self.spec = spec
         self.task_id = spec.task_id
         self.topology = topology
@@ -148,14 +144,10 @@ class StandbyRunner:
         msgs = self.consumer.consume(num_messages=BATCH_SIZE, timeout=0.1)
         applied = 0
         with self._lock:
-            batches, errors = to_records(msgs)
-            raise_for_errors([m for m in errors if not is_partition_eof(m)],
-                             task_id=self.task_id)
             sm = self.task.state_manager
-            for (topic, partition), records in batches.items():
-                sm.restore(topic, partition, [(r.key, r.value, r.timestamp, r.offset)
-                                              for r in records])
-                self._applied[(topic, partition)] = records[-1].offset + 1
+            batches, _ = restore_batch(sm, msgs, self.task_id)
+            for tp, records in batches.items():
+                self._applied[tp] = records[-1].offset + 1
                 applied += len(records)
             # the position moves past transaction markers too, so a caught-up standby shows
             # lag 0 under exactly_once_v2

@@ -70,6 +70,17 @@ def _tp_name(topic: str, partition: int) -> str:
     return f"{topic}-{partition}"
 
 
+def restore_batch(sm: Any, msgs: Any, task_id: str) -> tuple[dict[tuple[str, int], list[Any]],
+                                                           set[tuple[str, int]]]:
+    """Apply one consumed batch of changelog records to ``sm``'s stores; returns the records
+    per partition and the partitions that reported their end."""
+    batches, errors = to_records(msgs)
+    raise_for_errors([m for m in errors if not is_partition_eof(m)], task_id=task_id)
+    for (topic, partition), records in batches.items():
+        sm.restore(topic, partition, [(r.key, r.value, r.timestamp, r.offset) for r in records])
+    return batches, {(m.topic(), m.partition()) for m in errors if is_partition_eof(m)}
+
+
 def default_state_manager_factory() -> Callable[[StreamTask], Any] | None:
     """``TaskStateManager.for_task`` when the state package provides it."""
     try:
@@ -314,12 +325,8 @@ class TaskRunner:
         next_log = RESTORE_LOG_EVERY
         while todo:
             msgs = consumer.consume(num_messages=RESTORE_BATCH, timeout=0.2)
-            batches, errors = to_records(msgs)
-            at_end = {(m.topic(), m.partition()) for m in errors if is_partition_eof(m)}
-            raise_for_errors([m for m in errors if not is_partition_eof(m)], task_id=self.task_id)
-            for (topic, partition), records in batches.items():
-                sm.restore(topic, partition, [(r.key, r.value, r.timestamp, r.offset)
-                                              for r in records])
+            batches, at_end = restore_batch(sm, msgs, self.task_id)
+            for records in batches.values():
                 self.metrics.records_restored += len(records)
                 last_progress = time.monotonic()
             for tp in at_end:
@@ -394,7 +401,8 @@ class TaskRunner:
             return True
         now = time.monotonic()
         ready = True
-        for tp, pos in positions(self.consumer, empty).items():
+        for tp in empty:
+            pos = self._next_offsets.get(tp, -1)  # read right after the last consume()
             marks = self.consumer.get_watermark_offsets(TopicPartition(*tp), cached=True)
             high = marks[1] if marks else -1
             if pos < 0 and marks and marks[0] >= 0:
