@@ -4,7 +4,7 @@ Commands::
 
     raystreams run APP.py [--bootstrap-servers HOST:PORT] [--config KEY=VALUE ...]
     raystreams describe APP.py [--format text|dot|svg]
-    raystreams broker [--kafka] [--port N]
+    raystreams broker [run | warm] [--kafka] [--port N]
     raystreams topics list | create TOPIC [--partitions N] [--config K=V] | describe TOPIC
     raystreams produce TOPIC [--key-separator :]        (stdin lines, as kafka-console-producer)
     raystreams consume TOPIC [--from-beginning] [--print-key] [--value-deserializer long] ...
@@ -320,8 +320,14 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
-    from raystreams.broker import run_foreground
+    from raystreams.broker import KAFKA_VERSION, ensure_kafka_jars, run_foreground
 
+    if args.action == "warm":
+        started = time.monotonic()
+        libs = ensure_kafka_jars()
+        print(f"Apache Kafka {KAFKA_VERSION} jars in {libs} "
+              f"({time.monotonic() - started:.1f} s)")
+        return 0
     return run_foreground("kafka" if args.kafka else "tansu", port=args.port)
 
 
@@ -605,7 +611,10 @@ def build_parser() -> argparse.ArgumentParser:
     desc.add_argument("--format", choices=["text", "dot", "svg"], default="text")
     desc.set_defaults(func=cmd_describe)
 
-    broker = sub.add_parser("broker", help="run a local broker in the foreground")
+    broker = sub.add_parser("broker", help="run a local broker in the foreground, or fetch "
+                                           "Apache Kafka's jars (warm)")
+    broker.add_argument("action", nargs="?", choices=["run", "warm"], default="run",
+                        help="run a broker until Ctrl-C (default), or warm the Kafka jar cache")
     broker.add_argument("--kafka", action="store_true", help="Apache Kafka 4.4 (needs Java)")
     broker.add_argument("--port", type=int, default=None)
     broker.set_defaults(func=cmd_broker)
