@@ -49,6 +49,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from raystreams.config.keys import (
+    APPLICATION_ID_CONFIG,
+    BOOTSTRAP_SERVERS_CONFIG,
+    COMMIT_INTERVAL_MS_CONFIG,
+    EXACTLY_ONCE_V2,
+    PROCESSING_GUARANTEE_CONFIG,
+)
+
 log = logging.getLogger("raystreams.cli")
 
 DESERIALIZERS = ("string", "long", "integer", "double", "bytes")
@@ -230,15 +238,15 @@ def start_app(topology: Any, config: dict[str, Any], out: Any, *, create_topics:
     from raystreams.broker import resolve_bootstrap
     from raystreams.runtime.kafka_streams import KafkaStreams
 
-    resolved = resolve_bootstrap(config.get("bootstrap.servers"), record=True)
+    resolved = resolve_bootstrap(config.get(BOOTSTRAP_SERVERS_CONFIG), record=True)
     if resolved.source != "config":
         how = "started the embedded" if resolved.source == "embedded" else "using the recorded"
         print(f"raystreams: {how} {resolved.kind} broker at {resolved.bootstrap_servers}",
               file=out, flush=True)
-    config = {**config, "bootstrap.servers": resolved.bootstrap_servers}
+    config = {**config, BOOTSTRAP_SERVERS_CONFIG: resolved.bootstrap_servers}
     if create_topics or (create_topics is None and resolved.source == "embedded"):
         _create_missing(resolved.bootstrap_servers, _user_topics(topology), partitions, out)
-    if config.get("processing.guarantee") == "exactly_once_v2" and resolved.kind == "tansu":
+    if config.get(PROCESSING_GUARANTEE_CONFIG) == EXACTLY_ONCE_V2 and resolved.kind == "tansu":
         print("warning: exactly_once_v2 on the embedded broker cannot guarantee exactly-once "
               "after a crash (use `raystreams broker --kafka`)", file=out, flush=True)
     streams = KafkaStreams(topology, config, out=out)
@@ -259,7 +267,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _pickle_by_value(module)
     config.update({k: _coerce(v) for k, v in _parse_pairs(args.config, "--config").items()})
     if args.bootstrap_servers:
-        config["bootstrap.servers"] = args.bootstrap_servers
+        config[BOOTSTRAP_SERVERS_CONFIG] = args.bootstrap_servers
     stop = threading.Event()
     old = _install_stop(stop)
     streams = resolved = None
@@ -472,10 +480,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         build = _inline_wordcount
     suffix = uuid.uuid4().hex[:6]
     source, sink = f"demo-text-{suffix}", f"demo-counts-{suffix}"
-    config = {"application.id": f"raystreams-demo-{suffix}", "commit.interval.ms": 500,
+    config = {APPLICATION_ID_CONFIG: f"raystreams-demo-{suffix}", COMMIT_INTERVAL_MS_CONFIG: 500,
               "statestore.cache.max.bytes": 0}
     if args.bootstrap_servers:
-        config["bootstrap.servers"] = args.bootstrap_servers
+        config[BOOTSTRAP_SERVERS_CONFIG] = args.bootstrap_servers
     stop = threading.Event()
     old = _install_stop(stop)
     streams = resolved = generator = None
@@ -485,10 +493,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
               file=out, flush=True)
         from raystreams.broker import resolve_bootstrap
 
-        resolved = resolve_bootstrap(config.get("bootstrap.servers"), record=True)
+        resolved = resolve_bootstrap(config.get(BOOTSTRAP_SERVERS_CONFIG), record=True)
         bootstrap = resolved.bootstrap_servers
         print(f"broker: {resolved.source} {resolved.kind} at {bootstrap}", file=out, flush=True)
-        config["bootstrap.servers"] = bootstrap
+        config[BOOTSTRAP_SERVERS_CONFIG] = bootstrap
         _create_missing(bootstrap, [source, sink], args.partitions, out)
         from raystreams.runtime.kafka_streams import KafkaStreams
 

@@ -19,6 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from raystreams.config import StreamsConfig
+from raystreams.config.keys import (
+    APPLICATION_ID_CONFIG,
+    EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX,
+    EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION,
+    STATE_DIR_CONFIG,
+)
 from raystreams.engine.context import to_millis
 from raystreams.engine.records import ConsumerRecord, ProducedRecord
 from raystreams.engine.task import StreamTask
@@ -92,17 +98,17 @@ class TopologyTestDriver:
     def __init__(self, topology: Topology, config: Any = None,
                  initial_wall_clock_time: datetime | int | None = None) -> None:
         props = dict(config.originals() if isinstance(config, StreamsConfig) else (config or {}))
-        props.setdefault("application.id", DEFAULT_APPLICATION_ID)
+        props.setdefault(APPLICATION_ID_CONFIG, DEFAULT_APPLICATION_ID)
         # as Kafka's driver: no wall-clock throttle on emit-final and outer-join checks
-        props.setdefault("__emit.interval.ms.kstreams.windowed.aggregation__", 0)
-        props.setdefault("__emit.interval.ms.kstreams.outer.join.spurious.results.fix__", 0)
+        props.setdefault(EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION, 0)
+        props.setdefault(EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX, 0)
         self._own_state_dir = None
-        if "state.dir" not in props:
+        if STATE_DIR_CONFIG not in props:
             self._own_state_dir = tempfile.mkdtemp(prefix="raystreams-ttd-")
-            props["state.dir"] = self._own_state_dir
+            props[STATE_DIR_CONFIG] = self._own_state_dir
         self.config = StreamsConfig(props)
         self.topology = topology
-        self.application_id = self.config.get("application.id")
+        self.application_id = self.config.get(APPLICATION_ID_CONFIG)
         start = _millis(initial_wall_clock_time)
         self._wall_clock = start if start is not None else int(time.time() * 1000)
         self._collector = _DriverCollector()
@@ -125,7 +131,7 @@ class TopologyTestDriver:
             from raystreams.engine.global_task import GlobalStateTask
 
             self._global_task = GlobalStateTask(top, self.config, self._collector,
-                                                state_dir=self.config.get("state.dir"),
+                                                state_dir=self.config.get(STATE_DIR_CONFIG),
                                                 clock=self.clock)
             self._global_task.initialize()
             global_stores = self._global_task.stores
@@ -134,7 +140,7 @@ class TopologyTestDriver:
         if non_global:
             self.task = StreamTask("0_0", top, self.config, self._collector,
                                    node_names=non_global, partition=0,
-                                   state_dir=self.config.get("state.dir"), clock=self.clock,
+                                   state_dir=self.config.get(STATE_DIR_CONFIG), clock=self.clock,
                                    global_stores=global_stores,
                                    state_manager_factory=TaskStateManager.for_task)
             self.task.initialize()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from raystreams.config.keys import TOPOLOGY_OPTIMIZATION_CONFIG
 from raystreams.dsl.graph import NULL_KEY_RELAXED_JOIN, GraphNode, ProcessorGraphNode
 from raystreams.dsl.params import Joined, Named, StreamJoined, validate_name
 from raystreams.dsl.windows import duration_ms
@@ -165,7 +166,7 @@ def self_join_optimized(topology: Topology) -> bool:
     if config is not None:
         getter = getattr(config, "get", None)
         try:
-            value = getter("topology.optimization") if getter is not None else None
+            value = getter(TOPOLOGY_OPTIMIZATION_CONFIG) if getter is not None else None
         except Exception:  # noqa: BLE001 - a config without the key
             value = None
     if not value:

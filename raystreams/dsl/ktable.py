@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from raystreams.config.keys import TOPOLOGY_OPTIMIZATION_CONFIG
 from raystreams.dsl.graph import GraphNode, ProcessorGraphNode
 from raystreams.dsl.kstream import AbstractStream, KStream, _check_fn, _named, _Supplier
 from raystreams.dsl.materialize import (
@@ -57,7 +58,7 @@ def reuse_source_topics(config: Any) -> bool:
         return False
     getter = getattr(config, "get", None)
     try:
-        value = getter("topology.optimization") if getter is not None else None
+        value = getter(TOPOLOGY_OPTIMIZATION_CONFIG) if getter is not None else None
     except Exception:
         value = None
     if not value:

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from raystreams.config.keys import (
+    DEFAULT_DSL_STORE_CONFIG,
+    WINDOW_STORE_CHANGE_LOG_ADDITIONAL_RETENTION_MS_CONFIG,
+)
 from raystreams.dsl.windows import (
     InvalidWindowArgument,
     SessionWindows,
@@ -33,7 +37,7 @@ def store_type_of(materialized: Any, builder: Any = None) -> str:
     config = getattr(builder, "config", None)
     if config is not None:
         try:
-            value = config.get("default.dsl.store")
+            value = config.get(DEFAULT_DSL_STORE_CONFIG)
         except Exception:  # noqa: BLE001 - a config that cannot answer: the default
             value = None
         if value is not None and str(value).lower() in ("in_memory", "in-memory"):
@@ -48,7 +52,6 @@ def _retention(materialized: Any, minimum: int) -> int:
     return duration_ms(retention, "retention")
 
 
-ADDITIONAL_RETENTION_CONFIG = "windowstore.changelog.additional.retention.ms"
 DEFAULT_ADDITIONAL_RETENTION_MS = 86_400_000
 
 
@@ -56,11 +59,11 @@ def _additional_retention(builder: Any) -> int:
     config = getattr(builder, "config", None)
     if config is not None:
         try:
-            value = config.get(ADDITIONAL_RETENTION_CONFIG)
+            value = config.get(WINDOW_STORE_CHANGE_LOG_ADDITIONAL_RETENTION_MS_CONFIG)
         except Exception:  # noqa: BLE001 - a config that cannot answer: the default
             value = None
         if value is not None:
-            return duration_ms(value, ADDITIONAL_RETENTION_CONFIG)
+            return duration_ms(value, WINDOW_STORE_CHANGE_LOG_ADDITIONAL_RETENTION_MS_CONFIG)
     return DEFAULT_ADDITIONAL_RETENTION_MS
 
 

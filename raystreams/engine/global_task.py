@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from raystreams.config.keys import STATESTORE_CACHE_MAX_BYTES_CONFIG
 from raystreams.engine.partition_group import RecordQueue
 from raystreams.engine.records import ConsumerRecord, RecordCollector
 from raystreams.engine.task import StreamTask
@@ -66,7 +67,7 @@ class GlobalStateTask:
         if self._initialized:
             return
         task = self._task
-        cache_off = int(self.config.get("statestore.cache.max.bytes") or 0) == 0
+        cache_off = int(self.config.get(STATESTORE_CACHE_MAX_BYTES_CONFIG) or 0) == 0
         for name, builder in self._builders.items():
             if cache_off and getattr(builder, "caching_enabled", False):
                 builder.with_caching_disabled()

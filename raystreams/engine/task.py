@@ -13,6 +13,16 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from raystreams.config.keys import (
+    APPLICATION_ID_CONFIG,
+    DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
+    DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+    ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
+    PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+    PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+    STATE_DIR_CONFIG,
+    STATESTORE_CACHE_MAX_BYTES_CONFIG,
+)
 from raystreams.engine.commit_metadata import ProcessorMetadata
 from raystreams.engine.commit_metadata import decode as decode_commit_metadata
 from raystreams.engine.commit_metadata import encode as encode_commit_metadata
@@ -84,9 +94,9 @@ class StreamTask:
         self.config = config
         self.collector = collector
         self.partition = partition
-        self.application_id: str = config.get("application.id")
+        self.application_id: str = config.get(APPLICATION_ID_CONFIG)
         self.clock = clock or _wall_clock
-        base = Path(state_dir if state_dir is not None else config.get("state.dir"))
+        base = Path(state_dir if state_dir is not None else config.get(STATE_DIR_CONFIG))
         self.task_dir = base / self.application_id / task_id
         self.metrics = TaskMetrics()
         self.commit_requested = False
@@ -101,18 +111,19 @@ class StreamTask:
         self.context = TaskContext(self)
         self._deser_handler = resolve_handler(
             "deserialization.exception.handler",
-            config.get("deserialization.exception.handler"))
+            config.get(DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG))
         self._processing_handler = resolve_handler(
-            "processing.exception.handler", config.get("processing.exception.handler"))
+            PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+            config.get(PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG))
         self._production_handler = resolve_handler(
             "production.exception.handler",
-            config.get("production.exception.handler"))
-        self._dlq_topic = config.get("errors.dead.letter.queue.topic.name")
+            config.get(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG))
+        self._dlq_topic = config.get(ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG)
         self._eos = config.exactly_once
         self._default_key_serde = config.default_key_serde()
         self._default_value_serde = config.default_value_serde()
         self._default_extractor = resolve_timestamp_extractor(
-            config.get("default.timestamp.extractor"))
+            config.get(DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG))
         if node_names is None:
             node_names = [n for group in topology.node_groups().values()
                           if not any(topology.is_global_source(x) for x in group) for n in group]
@@ -201,7 +212,7 @@ class StreamTask:
         """
         if self._initialized:
             return
-        cache_off = int(self.config.get("statestore.cache.max.bytes")) == 0
+        cache_off = int(self.config.get(STATESTORE_CACHE_MAX_BYTES_CONFIG)) == 0
         if self.state_manager is not None:
             self.context.cache = getattr(self.state_manager, "cache", None)
         for name in self.store_names():

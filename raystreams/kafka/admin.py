@@ -19,6 +19,7 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
 
 from raystreams.config import StreamsConfig
+from raystreams.config.keys import REPLICATION_FACTOR_CONFIG
 from raystreams.errors import StreamsError
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class StreamsAdmin:
         self.bootstrap = props.get("bootstrap.servers")
         self.admin = AdminClient(props)
         self.timeout = timeout
-        self.replication_factor = (config.get("replication.factor") if config is not None
+        self.replication_factor = (config.get(REPLICATION_FACTOR_CONFIG) if config is not None
                                    else -1)
 
     def topics(self) -> dict[str, int]:

@@ -29,6 +29,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from raystreams.config.keys import EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX
 from raystreams.errors import StreamsException
 from raystreams.processor.api import Processor, ProcessorContext, Record
 from raystreams.serde import Serde
@@ -36,7 +37,6 @@ from raystreams.state.types import ValueAndTimestamp
 
 log = logging.getLogger(__name__)
 
-EMIT_INTERVAL_CONFIG = "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__"
 NO_TIMESTAMP = -1
 _MAX = 2**63 - 1
 _LONG = struct.Struct(">q")
@@ -166,13 +166,15 @@ def outer_join_store_builder(name: str, serdes: JoinSerdes, logging_enabled: boo
 # --------------------------------------------------------------------------- stream-stream
 
 def emit_interval_ms(context: Any) -> int:
-    """The outer-join emit throttle: Kafka's internal ``EMIT_INTERVAL_CONFIG`` (1000 ms; the
-    test driver sets 0, as Kafka's does)."""
+    """The outer-join emit throttle: Kafka's internal
+    ``EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX`` (1000 ms; the test driver sets
+    0, as Kafka's does)."""
     try:
         configs = context.app_configs
     except Exception:  # noqa: BLE001 - a bare context without config
         configs = {}
-    value = configs.get(EMIT_INTERVAL_CONFIG) if isinstance(configs, dict) else None
+    value = (configs.get(EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX)
+             if isinstance(configs, dict) else None)
     return 1000 if value is None else int(value)
 
 

@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from raystreams.config.keys import EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION
 from raystreams.errors import InvalidStateStoreException, StreamsException
 from raystreams.processor.api import Headers, Processor, Record, _record
 from raystreams.processor.change import Change
@@ -32,7 +33,6 @@ from raystreams.state.types import ValueAndTimestamp
 from raystreams.windowed import SessionWindow, TimeWindow, Windowed
 
 __all__ = [
-    "EMIT_INTERVAL_CONFIG",
     "KStreamSessionWindowAggregate",
     "KStreamSlidingWindowAggregate",
     "KStreamWindowAggregate",
@@ -41,7 +41,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EMIT_INTERVAL_CONFIG = "__emit.interval.ms.kstreams.windowed.aggregation__"
 """Kafka's internal config: the least wall-clock ms between two emit-final checks."""
 DEFAULT_EMIT_INTERVAL_MS = 1000
 NO_TIMESTAMP = -1
@@ -53,7 +52,7 @@ def _emit_interval(context: Any) -> int:
         configs = context.app_configs
     except Exception:  # noqa: BLE001 - a context without configs: Kafka's default
         return DEFAULT_EMIT_INTERVAL_MS
-    value = configs.get(EMIT_INTERVAL_CONFIG)
+    value = configs.get(EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION)
     if value is None:
         return DEFAULT_EMIT_INTERVAL_MS
     return int(value)

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from raystreams.config.keys import APPLICATION_ID_CONFIG, RAY_NAMESPACE_CONFIG, TASK_NUM_CPUS_CONFIG
+
 TASK_ACTOR_MAX_CONCURRENCY = 16  # the loop thread + watch/metrics/query/stop calls
 SUPERVISOR_MAX_CONCURRENCY = 16  # its monitor thread + calls from KafkaStreams and the CLI
 TASK_PREFIX_SEPARATOR = ".task."
 
 
 def namespace(config: Any) -> str:
-    return config.get("ray.namespace") or "raystreams"
+    return config.get(RAY_NAMESPACE_CONFIG) or "raystreams"
 
 
 def supervisor_name(config: Any) -> str:
-    return config.get("application.id")
+    return config.get(APPLICATION_ID_CONFIG)
 
 
 def task_actor_prefix(application_id: str) -> str:
@@ -57,7 +59,7 @@ def standby_actor_options(config: Any, task_id: str, replica: int, incarnation: 
                           node_id: str | None = None) -> dict[str, Any]:
     """Options of a standby replica's actor: a task actor's, under its own name."""
     options = task_actor_options(config, task_id, incarnation, node_id)
-    options["name"] = standby_actor_name(config.get("application.id"), task_id, replica,
+    options["name"] = standby_actor_name(config.get(APPLICATION_ID_CONFIG), task_id, replica,
                                          incarnation)
     return options
 
@@ -71,12 +73,12 @@ def task_actor_options(config: Any, task_id: str, incarnation: int,
     restarts tasks itself with backoff and counts them; ``task.num.cpus`` fractional CPUs.
     """
     opts: dict[str, Any] = {
-        "name": task_actor_name(config.get("application.id"), task_id, incarnation),
+        "name": task_actor_name(config.get(APPLICATION_ID_CONFIG), task_id, incarnation),
         "namespace": namespace(config),
         "lifetime": "detached",
         "max_restarts": 0,
         "max_task_retries": 0,
-        "num_cpus": float(config.get("task.num.cpus")),
+        "num_cpus": float(config.get(TASK_NUM_CPUS_CONFIG)),
         "max_concurrency": TASK_ACTOR_MAX_CONCURRENCY,
     }
     if node_id is not None:

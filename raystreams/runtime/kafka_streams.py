@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from raystreams.config import StreamsConfig
+from raystreams.config.keys import BOOTSTRAP_SERVERS_CONFIG, RAY_ADDRESS_CONFIG, STATE_DIR_CONFIG
 from raystreams.errors import InvalidStateStoreException, StreamsError
 from raystreams.kafka.admin import StreamsAdmin
 from raystreams.kafka.partitioner import default_partition
@@ -249,10 +250,10 @@ class KafkaStreams:
         from raystreams.broker import resolve_bootstrap
 
         self._set_state(State.REBALANCING)
-        resolved = resolve_bootstrap(self.config.get("bootstrap.servers"))
+        resolved = resolve_bootstrap(self.config.get(BOOTSTRAP_SERVERS_CONFIG))
         if resolved.source != "config":
             self._broker = resolved
-            self.config = self.config.with_overrides({"bootstrap.servers":
+            self.config = self.config.with_overrides({BOOTSTRAP_SERVERS_CONFIG:
                                                       resolved.bootstrap_servers})
             self._print(f"raystreams: using the {resolved.source} {resolved.kind} broker at "
                         f"{resolved.bootstrap_servers}")
@@ -300,7 +301,7 @@ class KafkaStreams:
         if ray.is_initialized():
             return
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        address = self.config.get("ray.address") or os.environ.get("RAY_ADDRESS")
+        address = self.config.get(RAY_ADDRESS_CONFIG) or os.environ.get("RAY_ADDRESS")
         if address:
             ray.init(address=address, namespace=opts.namespace(self.config))
             self._print(f"raystreams: joined the Ray cluster at {address}")
@@ -428,7 +429,7 @@ class KafkaStreams:
         running, as in Kafka)."""
         if self._state.is_running_or_rebalancing() or self._state is State.PENDING_SHUTDOWN:
             raise IllegalStateException("Cannot clean up while running.")
-        root = Path(self.config["state.dir"])
+        root = Path(self.config[STATE_DIR_CONFIG])
         for path in [root / self.application_id,
                      *(p / self.application_id for p in root.glob("standby-*"))]:
             shutil.rmtree(path, ignore_errors=True)

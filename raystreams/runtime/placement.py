@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from raystreams.config.keys import APPLICATION_ID_CONFIG, BOOTSTRAP_SERVERS_CONFIG
 from raystreams.errors import TopologyException
 from raystreams.kafka.admin import MissingSourceTopicException, TopicSpec, internal_topic_configs
 from raystreams.topology.topology import Topology
@@ -72,7 +73,7 @@ def plan_app(topology: Topology, config: Any,
         config: its StreamsConfig.
         partition_counts: ``[topic] -> {topic: count or None}`` (the admin client's).
     """
-    app = config.get("application.id")
+    app = config.get(APPLICATION_ID_CONFIG)
     subs = topology.subtopologies()
     for name, pattern in topology.pattern_sources().items():
         if not topology.nodes[name].topics:
@@ -87,7 +88,7 @@ def plan_app(topology: Topology, config: Any,
     counts_raw = dict(partition_counts(wanted)) if wanted else {}
     missing = [t for t in wanted if not counts_raw.get(t)]
     if missing:
-        raise MissingSourceTopicException(missing, config.get("bootstrap.servers"))
+        raise MissingSourceTopicException(missing, config.get(BOOTSTRAP_SERVERS_CONFIG))
     counts: dict[str, int] = {t: int(counts_raw[t]) for t in external}  # undecorated names
 
     for name, topic in internal.items():

@@ -28,6 +28,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from raystreams.config import StreamsConfig
+from raystreams.config.keys import STATE_DIR_CONFIG
 from raystreams.engine.task import StreamTask
 from raystreams.errors import StreamsException
 from raystreams.kafka.consumer import (
@@ -49,7 +50,7 @@ FLUSH_INTERVAL_S = 1.0
 
 def standby_state_dir(config: StreamsConfig, replica: int) -> str:
     """Where standby replica ``replica`` keeps its copies: apart from every active task."""
-    return str(Path(config["state.dir"]) / f"standby-{replica}")
+    return str(Path(config[STATE_DIR_CONFIG]) / f"standby-{replica}")
 
 
 class _NoOutput:
@@ -86,7 +87,7 @@ class StandbyRunner:
         self.replica = replica
         self.incarnation = incarnation
         self.config = self.active_config.with_overrides(
-            {"state.dir": standby_state_dir(self.active_config, replica)})
+            {STATE_DIR_CONFIG: standby_state_dir(self.active_config, replica)})
         self._consumer_factory = consumer_factory or (
             lambda cfg, kind: create_consumer(
                 cfg, kind, client_id=f"{cfg.application_id}-{spec.task_id}-standby-{replica}"))

@@ -44,6 +44,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from raystreams.config import StreamsConfig
+from raystreams.config.keys import (
+    NUM_STANDBY_REPLICAS_CONFIG,
+    TASK_MAX_RESTARTS_CONFIG,
+    TASK_RESTART_WINDOW_MS_CONFIG,
+)
 from raystreams.runtime import actor_options as opts
 from raystreams.runtime.placement import AppPlan, TaskSpec, spread
 from raystreams.topology.topology import Topology
@@ -105,10 +110,10 @@ class Supervisor:
         self.plan = plan
         self.app = self.config.application_id
         self.log_level = log_level
-        self.max_restarts = int(self.config["task.max.restarts"])
-        self.window_s = self.config["task.restart.window.ms"] / 1000.0
+        self.max_restarts = int(self.config[TASK_MAX_RESTARTS_CONFIG])
+        self.window_s = self.config[TASK_RESTART_WINDOW_MS_CONFIG] / 1000.0
         self.tasks: dict[str, _Task] = {t.task_id: _Task(t) for t in plan.tasks}
-        replicas = int(self.config.get("num.standby.replicas") or 0)
+        replicas = int(self.config.get(NUM_STANDBY_REPLICAS_CONFIG) or 0)
         self.standbys: dict[str, list[_Standby]] = {
             t.task_id: [_Standby(t, r) for r in range(replicas)]
             for t in plan.tasks if t.changelogs and replicas > 0}

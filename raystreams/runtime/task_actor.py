@@ -34,6 +34,17 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from raystreams.config import StreamsConfig
+from raystreams.config.keys import (
+    AUTO_OFFSET_RESET_CONFIG,
+    COMMIT_INTERVAL_MS_CONFIG,
+    MAX_TASK_IDLE_MS_CONFIG,
+    POLL_MS_CONFIG,
+    PROCESSING_GUARANTEE_CONFIG,
+    PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+    RAY_NAMESPACE_CONFIG,
+    STATE_DIR_CONFIG,
+    TASK_TIMEOUT_MS_CONFIG,
+)
 from raystreams.engine.task import StreamTask
 from raystreams.errors import StreamsError, StreamsException
 from raystreams.kafka.collector import KafkaRecordCollector
@@ -126,8 +137,8 @@ class TaskRunner:
         self.incarnation = incarnation
         self.state = CREATED
         self.metrics = RunnerMetrics(spec.task_id)
-        self.commit_interval_s = self.config["commit.interval.ms"] / 1000.0
-        self.poll_timeout_s = min(self.config["poll.ms"], 100) / 1000.0
+        self.commit_interval_s = self.config[COMMIT_INTERVAL_MS_CONFIG] / 1000.0
+        self.poll_timeout_s = min(self.config[POLL_MS_CONFIG], 100) / 1000.0
         self.task: StreamTask | None = None
         self.consumer: Any = None
         self.producer: StreamsProducer | None = None
@@ -154,13 +165,13 @@ class TaskRunner:
         """Producer, task and stores, restore, then assign the input partitions."""
         spec = self.spec
         log.info("[%s] initializing (incarnation %d, %s)", self.task_id, self.incarnation,
-                 self.config["processing.guarantee"])
+                 self.config[PROCESSING_GUARANTEE_CONFIG])
         self.producer = self._producer_factory(self.config, self.task_id)
         if self.eos:
             self.producer.init_transactions()
         self.collector = KafkaRecordCollector(
             self.producer, task_id=self.task_id,
-            production_handler=self.config.get("production.exception.handler"))
+            production_handler=self.config.get(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG))
         self.state = RESTORING
         self._bootstrap_globals()
         # the committed offsets first: their metadata resumes partition times and processor
@@ -194,7 +205,7 @@ class TaskRunner:
         from raystreams.engine.global_task import GlobalStateTask
 
         # one copy per task actor: two actors on a node must not share a RocksDB directory
-        state_dir = Path(self.config["state.dir"]) / "global-stores" / self.task_id
+        state_dir = Path(self.config[STATE_DIR_CONFIG]) / "global-stores" / self.task_id
         self.global_task = GlobalStateTask(self.topology, self.config, self.collector,
                                            state_dir=state_dir)
         self.global_task.initialize()
@@ -223,7 +234,7 @@ class TaskRunner:
         log.info("[%s] bootstrapping global stores %s from %s to %s", self.task_id,
                  sorted(self.global_task.stores), self.metrics.global_restored_from,
                  {_tp_name(*tp): e for tp, e in todo.items()})
-        deadline = time.monotonic() + max(60.0, self.config["task.timeout.ms"] / 1000.0)
+        deadline = time.monotonic() + max(60.0, self.config[TASK_TIMEOUT_MS_CONFIG] / 1000.0)
         count = 0
         while todo:
             count += self._poll_globals(RESTORE_BATCH, 0.2)
@@ -320,7 +331,7 @@ class TaskRunner:
         log.info("[%s] restore done: %d records", self.task_id, self.metrics.records_restored)
 
     def _restore_loop(self, consumer: Any, sm: Any, todo: dict[tuple[str, int], int]) -> None:
-        timeout_s = max(60.0, self.config["task.timeout.ms"] / 1000.0)
+        timeout_s = max(60.0, self.config[TASK_TIMEOUT_MS_CONFIG] / 1000.0)
         last_progress = time.monotonic()
         next_log = RESTORE_LOG_EVERY
         while todo:
@@ -392,7 +403,7 @@ class TaskRunner:
         queues = self.task.partition_group.queues
         if len(queues) <= 1:
             return True
-        idle_ms = self.config["max.task.idle.ms"]
+        idle_ms = self.config[MAX_TASK_IDLE_MS_CONFIG]
         if idle_ms < 0:
             return True
         empty = [tp for tp, q in queues.items() if q.size() == 0]
@@ -409,7 +420,7 @@ class TaskRunner:
                 # nothing consumed yet: the fetch starts at the committed offset or the reset
                 committed = self._committed.get(tp)
                 pos = committed if committed is not None else (
-                    marks[0] if self.config["auto.offset.reset"] == "earliest" else high)
+                    marks[0] if self.config[AUTO_OFFSET_RESET_CONFIG] == "earliest" else high)
             if 0 <= pos < high and self._read_committed:
                 # the fetched high watermark counts open transactions: ask for the LSO
                 try:
@@ -677,7 +688,7 @@ class TaskActor:
         import ray
 
         config = self.runner.config
-        name, namespace = config.application_id, config.get("ray.namespace") or "raystreams"
+        name, namespace = config.application_id, config.get(RAY_NAMESPACE_CONFIG) or "raystreams"
         missing_since: float | None = None
         while not self._done.wait(ORPHAN_CHECK_S):
             try:
@@ -741,7 +752,8 @@ class TaskActor:
         if not getattr(runner, "is_standby", False):
             raise StreamsError(f"task {self.spec.task_id}: only a standby replica is promoted")
         config = runner.active_config
-        runner.handoff_to = Path(config["state.dir"]) / config.application_id / self.spec.task_id
+        runner.handoff_to = (Path(config[STATE_DIR_CONFIG]) / config.application_id
+                             / self.spec.task_id)
         result = self.stop(timeout)
         result["handed_off"] = runner.handed_off
         result["node_id"] = _node_id()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from raystreams.config.keys import STATESTORE_CACHE_MAX_BYTES_CONFIG
 from raystreams.processor.api import Headers, RecordContext
 
 if TYPE_CHECKING:
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from raystreams.state.cache.task_cache import TaskCache
 
 __all__ = [
-    "CACHE_MAX_BYTES_CONFIG",
     "DEFAULT_CACHE_MAX_BYTES",
     "ChangelogSink",
     "RestoreCallback",
@@ -30,7 +30,6 @@ __all__ = [
     "default_serdes",
 ]
 
-CACHE_MAX_BYTES_CONFIG = "statestore.cache.max.bytes"
 DEFAULT_CACHE_MAX_BYTES = 10 * 1024 * 1024
 """Kafka Streams' default ``statestore.cache.max.bytes`` (10 MiB per instance; raystreams: per task)."""
 
@@ -161,7 +160,7 @@ def config_value(config: Any, key: str, default: Any = None) -> Any:
 
 def cache_max_bytes(config: Any) -> int:
     """``statestore.cache.max.bytes`` of ``config`` (10 MiB when unset, as in Kafka)."""
-    value = config_value(config, CACHE_MAX_BYTES_CONFIG, DEFAULT_CACHE_MAX_BYTES)
+    value = config_value(config, STATESTORE_CACHE_MAX_BYTES_CONFIG, DEFAULT_CACHE_MAX_BYTES)
     return int(value)
 
 

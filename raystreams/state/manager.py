@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from raystreams.config.keys import PROCESSING_GUARANTEE_CONFIG
 from raystreams.errors import ProcessorStateException
 from raystreams.state.cache.task_cache import TaskCache
 from raystreams.state.checkpoint import CHECKPOINT_FILE_NAME, OffsetCheckpoint
@@ -326,7 +327,7 @@ class TaskStateManager(_StateManager):
         ``TaskCache`` of ``statestore.cache.max.bytes`` as ``manager.cache``; exactly-once if
         ``processing.guarantee`` says so."""
         config = task.config
-        guarantee = str(config_value(config, "processing.guarantee", "at_least_once"))
+        guarantee = str(config_value(config, PROCESSING_GUARANTEE_CONFIG, "at_least_once"))
         # a source table's topic replaces its changelog (topology.optimization=all)
         topology = getattr(task, "topology", None)
         sources = dict(getattr(topology, "store_source_topics", None) or {})

@@ -14,6 +14,7 @@ from conftest import consume_all, create_topic, wait_for
 from test_runtime_failures import count_topology, final, output, produce, words
 
 from raystreams import Serdes, Stores, Topology
+from raystreams.config import EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION
 
 pytestmark = pytest.mark.integration
 
@@ -160,7 +161,7 @@ def test_emit_on_window_close_remembers_its_last_emit_across_a_restart(
 
     config = {"application.id": app_id, "bootstrap.servers": kafka_bootstrap,
               "commit.interval.ms": 200,
-              "__emit.interval.ms.kstreams.windowed.aggregation__": 0}
+              EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION: 0}
 
     def send(records):
         producer = Producer({"bootstrap.servers": kafka_bootstrap})

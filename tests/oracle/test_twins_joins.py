@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from raystreams.config import EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX
 from raystreams.processor.api import Headers
 from raystreams.serde import Serdes
 from raystreams.testing import TopologyTestDriver
@@ -163,7 +164,7 @@ def test_stream_stream_mixed(oracle: Any, scenario: str, cache: str) -> None:
     check(oracle, scenario, STREAM_STREAM_MIXED, CACHES[cache])
 
 
-EMIT_INTERVAL = "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__"
+EMIT_INTERVAL = EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX
 
 
 @pytest.mark.parametrize("interval", [None, "1000"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from raystreams import Serdes, StreamsBuilder
+from raystreams.config import EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX
 from raystreams.dsl.params import Consumed, Named, Produced, StreamJoined
 from raystreams.dsl.windows import JoinWindows
 from raystreams.errors import StreamsException, TopologyException
@@ -385,7 +386,7 @@ def test_outer_join_emit_throttle_with_production_interval():
     # Kafka's throttle (1000 ms of wall-clock time); the first record arms it even with
     # nothing parked (Java's Long.MAX_VALUE + after + grace overflows)
     cfg = {"application.id": "throttle", "statestore.cache.max.bytes": 0,
-           "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__": 1000}
+           EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX: 1000}
     out = []
     with TopologyTestDriver(build("outer").build(), cfg, initial_wall_clock_time=0) as d:
         left = d.create_input_topic("left", S, S)

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from raystreams import Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder
+from raystreams.config import EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION
 from raystreams.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
 from raystreams.dsl.windows import (
     EmitStrategy,
@@ -188,7 +189,7 @@ def test_emit_final_is_throttled_by_wall_clock(store_type):
             .count(Materialized.as_("c").with_retention(1000).with_store_type(store_type)),
             "counts")
     config = {"application.id": "win",  # the driver turns the throttle off unless given
-              "__emit.interval.ms.kstreams.windowed.aggregation__": 1000}
+              EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION: 1000}
     with TopologyTestDriver(b.build(), config, initial_wall_clock_time=0) as driver:
         inp = driver.create_input_topic("topic", S, S)
         out = driver.create_output_topic("counts", S, L)

@@ -13,11 +13,11 @@ from typing import Any
 
 from rocksdict import BlockBasedOptions, Cache, DBCompressionType, Options, WriteOptions
 
+from raystreams.config.keys import ROCKSDB_CONFIG_SETTER_CLASS_CONFIG
 from raystreams.state.context import config_value
 
-__all__ = ["BLOCK_CACHE_BYTES", "CONFIG_SETTER_CONFIG", "make_options", "make_write_options"]
+__all__ = ["BLOCK_CACHE_BYTES", "make_options", "make_write_options"]
 
-CONFIG_SETTER_CONFIG = "rocksdb.config.setter"
 BLOCK_CACHE_BYTES = 64 * 1024 * 1024
 
 _block_cache: Cache | None = None
@@ -47,7 +47,7 @@ def make_options(store_name: str, config: Any = None) -> Options:
     table.set_cache_index_and_filter_blocks(True)
     table.set_block_cache(_shared_block_cache())
     opts.set_block_based_table_factory(table)
-    setter = config_value(config, CONFIG_SETTER_CONFIG)
+    setter = config_value(config, ROCKSDB_CONFIG_SETTER_CLASS_CONFIG)
     if setter is not None:
         apply = getattr(setter, "set_config", setter)
         apply(store_name, opts, config)
