@@ -9,6 +9,7 @@ topics back in before ``pipe_input`` returns, and fires wall-clock punctuation o
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import time
@@ -26,6 +27,7 @@ from raystreams.config.keys import (
     STATE_DIR_CONFIG,
 )
 from raystreams.engine.context import to_millis
+from raystreams.engine.lag import ZERO_LAG
 from raystreams.engine.records import ConsumerRecord, ProducedRecord
 from raystreams.engine.task import StreamTask
 from raystreams.errors import NoSuchElementException, StreamsException
@@ -34,6 +36,8 @@ from raystreams.processor.api import Headers
 from raystreams.serde import Serde
 from raystreams.state.manager import TaskStateManager
 from raystreams.topology.topology import Topology
+
+log = logging.getLogger(__name__)
 
 DEFAULT_APPLICATION_ID = "dummy-topology-test-driver-app-id"
 
@@ -142,7 +146,8 @@ class TopologyTestDriver:
                                    node_names=non_global, partition=0,
                                    state_dir=self.config.get(STATE_DIR_CONFIG), clock=self.clock,
                                    global_stores=global_stores,
-                                   state_manager_factory=TaskStateManager.for_task)
+                                   state_manager_factory=TaskStateManager.for_task,
+                                   lag_provider=ZERO_LAG)
             self.task.initialize()
         self._capture_and_reenqueue()
 
@@ -239,11 +244,17 @@ class TopologyTestDriver:
         task = self.task
         if task is None:
             return
-        while task.has_records_queued():
+        # the runtime's rule, with nothing on a broker (zero lag): with max.task.idle.ms > 0 an
+        # empty input holds a multi-input task until the wall clock passes its deadline
+        while task.has_records_queued() and task.is_processable(self._wall_clock):
             task.process(self._wall_clock)
             task.maybe_punctuate_stream_time()
             self._commit()
             self._capture_and_reenqueue()
+        if task.has_records_queued():
+            log.info("Due to the max.task.idle.ms configuration, there are currently some "
+                     "records that cannot be processed. Advancing wall-clock time or enqueuing "
+                     "records on the empty topics will allow Streams to process more.")
 
     def _commit(self) -> None:
         assert self.task is not None

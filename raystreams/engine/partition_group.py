@@ -3,6 +3,7 @@
 A task reads several partitions; it always processes the queued record with the lowest
 timestamp next, so records from co-partitioned inputs interleave in event-time order.
 Deserialization and timestamp extraction happen when a record reaches the head of its queue.
+Whether to process at all while an input is empty is ``ready_to_process`` (KIP-695).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from raystreams.engine.java_heap import JavaPriorityQueue
+from raystreams.engine.lag import ZERO_LAG, LagProvider
 from raystreams.engine.records import ConsumerRecord
 from raystreams.processor.api import Headers, Record, _record
 from raystreams.processor.timestamps import FailOnInvalidTimestamp
@@ -119,14 +121,27 @@ def _by_head_time(a: RecordQueue, b: RecordQueue) -> int:
     return (ta > tb) - (ta < tb)
 
 
-class PartitionGroup:
-    """All record queues of a task; ``next_record`` takes the lowest head timestamp."""
+#: ``max.task.idle.ms`` value that turns waiting for empty inputs off (Kafka's
+#: ``MAX_TASK_IDLE_MS_DISABLED``).
+MAX_TASK_IDLE_MS_DISABLED = -1
 
-    def __init__(self) -> None:
+
+class PartitionGroup:
+    """All record queues of a task; ``next_record`` takes the lowest head timestamp.
+
+    Args:
+        lag_provider: the broker side of the inputs (``ZERO_LAG`` in the test driver).
+        max_task_idle_ms: how long an empty input known to be caught up holds processing.
+    """
+
+    def __init__(self, lag_provider: LagProvider = ZERO_LAG, max_task_idle_ms: int = 0) -> None:
         self.queues: dict[tuple[str, int], RecordQueue] = {}
         self._non_empty: JavaPriorityQueue[RecordQueue] = JavaPriorityQueue(_by_head_time)
         self._single: RecordQueue | None = None
         self.stream_time = UNKNOWN
+        self.lag_provider = lag_provider
+        self.max_task_idle_ms = max_task_idle_ms
+        self._idle_deadlines: dict[tuple[str, int], int] = {}
 
     def add_queue(self, queue: RecordQueue) -> None:
         previous = self._single
@@ -167,6 +182,33 @@ class PartitionGroup:
         if record is not None and record.timestamp > self.stream_time:
             self.stream_time = record.timestamp
         return record
+
+    def ready_to_process(self, wall_clock_ms: int) -> bool:
+        """Kafka's ``PartitionGroup.readyToProcess`` (KIP-695), for tasks with several inputs.
+
+        With ``max.task.idle.ms`` -1 a task processes whatever it has. Otherwise an empty input
+        partition blocks processing while its lag is unknown or positive (its records are on
+        the broker: fetch them first, so records are picked in timestamp order across
+        partitions), and, once its lag is known to be zero, until ``max.task.idle.ms`` after
+        that was first seen; then processing goes on without it (enforced processing).
+        """
+        if self.max_task_idle_ms == MAX_TASK_IDLE_MS_DISABLED:
+            return True
+        if len(self.queues) <= 1:  # one queue: empty means nothing to process anyway
+            return True
+        deadlines = self._idle_deadlines
+        for tp, queue in self.queues.items():
+            if queue.size() > 0:
+                deadlines.pop(tp, None)
+                continue
+            lag = self.lag_provider.fetched_lag(*tp)
+            if lag is None or lag > 0:  # wait for metadata, or for the records on the broker
+                deadlines.pop(tp, None)
+                return False
+            deadline = deadlines.setdefault(tp, wall_clock_ms + self.max_task_idle_ms)
+            if wall_clock_ms < deadline:
+                return False
+        return True
 
     def has_records(self) -> bool:
         if self._single is not None:

@@ -18,6 +18,7 @@ from raystreams.config.keys import (
     DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
     DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
     ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
+    MAX_TASK_IDLE_MS_CONFIG,
     PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
     PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
     STATE_DIR_CONFIG,
@@ -28,6 +29,7 @@ from raystreams.engine.commit_metadata import decode as decode_commit_metadata
 from raystreams.engine.commit_metadata import encode as encode_commit_metadata
 from raystreams.engine.context import TaskContext
 from raystreams.engine.handlers import CONTINUE, resolve_handler
+from raystreams.engine.lag import ZERO_LAG, LagProvider
 from raystreams.engine.nodes import ProcessorNode, SinkProcessor, SourceProcessor
 from raystreams.engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
 from raystreams.engine.punctuation import PunctuationQueue, PunctuationSchedule
@@ -81,6 +83,8 @@ class StreamTask:
         state_dir: ``state.dir``; stores live in ``state_dir/<application.id>/<task_id>``.
         clock: wall-clock milliseconds (the driver passes its mock clock).
         global_stores: global stores every processor may read (shared per process).
+        lag_provider: the broker side of the inputs (fetched lag, consumer position); the
+            runtime's reads its consumer, the driver's (the default) reports zero lag.
     """
 
     def __init__(self, task_id: str, topology: Topology, config: Any, collector: RecordCollector,
@@ -88,7 +92,8 @@ class StreamTask:
                  input_partitions: Iterable[tuple[str, int]] | None = None,
                  state_dir: str | Path | None = None, clock: Callable[[], int] | None = None,
                  global_stores: dict[str, Any] | None = None,
-                 state_manager_factory: Callable[[StreamTask], Any] | None = None) -> None:
+                 state_manager_factory: Callable[[StreamTask], Any] | None = None,
+                 lag_provider: LagProvider = ZERO_LAG) -> None:
         self.task_id = task_id
         self.topology = topology
         self.config = config
@@ -130,7 +135,11 @@ class StreamTask:
         self.node_names = [n for n in topology.nodes if n in set(node_names)]
         self.nodes: dict[str, ProcessorNode] = {}
         self.sources_by_topic: dict[str, ProcessorNode] = {}
-        self.partition_group = PartitionGroup()
+        idle_ms = config.get(MAX_TASK_IDLE_MS_CONFIG)
+        self.partition_group = PartitionGroup(lag_provider, 0 if idle_ms is None else idle_ms)
+        #: when the task last started waiting for an empty input (Kafka's
+        #: ``timeCurrentIdlingStarted``); ``None`` while it processes
+        self.idling_since: int | None = None
         self._build_nodes()
         self._register_queues(input_partitions)
         self.state_manager = state_manager_factory(self) if state_manager_factory else None
@@ -252,6 +261,17 @@ class StreamTask:
         except KeyError:
             raise StreamsException(f"task {self.task_id} does not read {topic}-{partition}",
                                    task_id=self.task_id, topic=topic, partition=partition) from None
+
+    def is_processable(self, wall_clock_ms: int) -> bool:
+        """Whether to process now: Kafka's ``StreamTask.isProcessable``, i.e. the partition
+        group's ``ready_to_process`` (``max.task.idle.ms``), noting when idling started."""
+        ready = self.partition_group.ready_to_process(wall_clock_ms)
+        if not ready:
+            if self.idling_since is None:
+                self.idling_since = wall_clock_ms
+        else:
+            self.idling_since = None
+        return ready
 
     def has_records_queued(self) -> bool:
         return self.partition_group.has_records()
@@ -392,6 +412,33 @@ class StreamTask:
         """Flush state and return the offsets to commit: next offset per input partition."""
         self.flush_state()
         return {tp: offset + 1 for tp, offset in self.consumed_offsets.items()}
+
+    def offsets_past_markers(self, committed: Mapping[tuple[str, int], int]
+                             ) -> dict[tuple[str, int], int]:
+        """Input partitions whose consumer position moved past transaction markers.
+
+        As Kafka's StreamTask does (``commitNeeded`` and its committable offsets), a partition
+        with nothing buffered commits the consumer's next offset rather than the last
+        processed one + 1: the consumer skips the commit and abort markers of a transactional
+        upstream silently, and committing before them would leave a lag of a marker or more
+        on a fully processed partition. The commit is then needed even when no record was
+        processed since the last one.
+
+        Args:
+            committed: the offsets last committed per input partition.
+        """
+        moved = {}
+        for tp, queue in self.partition_group.queues.items():
+            if queue.size() > 0:
+                continue
+            position = self.partition_group.lag_provider.position(*tp)
+            if position is None:
+                continue
+            known = self.consumed_offsets.get(tp)
+            known = known + 1 if known is not None else committed.get(tp)
+            if known is not None and position > known and position != committed.get(tp):
+                moved[tp] = position
+        return moved
 
     def initialize_task_time(self, committed_metadata: Mapping[tuple[str, int], str | None]) -> None:
         """Resume partition times and processor metadata from the metadata committed with

@@ -36,10 +36,13 @@ from raystreams.kafka.consumer import (
     end_offset,
     positions,
 )
+from raystreams.runtime.changelog_reader import (
+    default_state_manager_factory,
+    open_state,
+    restore_batch,
+)
 from raystreams.runtime.metrics import RunnerMetrics
 from raystreams.runtime.placement import TaskSpec
-from raystreams.runtime.task_actor import default_state_manager_factory, restore_batch
-from raystreams.state.errors import TaskCorruptedError
 from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -117,16 +120,7 @@ class StandbyRunner:
         """Open the stores (wiping state an unclean stop left under exactly_once_v2) and
         assign the changelog partitions from the local checkpoint or the beginning."""
         self.state = "RESTORING"
-        self.task = self._open()
-        sm = self.task.state_manager
-        try:
-            offsets = dict(sm.initialize_offsets())
-        except TaskCorruptedError as exc:
-            log.warning("[%s standby] %s: wiping its copy", self.task_id, exc)
-            sm.wipe()
-            self.task = self._open()
-            sm = self.task.state_manager
-            offsets = dict(sm.initialize_offsets())
+        self.task, offsets, _ = open_state(self._open, f"{self.task_id} standby {self.replica}")
         self.consumer = self._consumer_factory(self.config, "restore")
         assignment = []
         for tp, last in offsets.items():

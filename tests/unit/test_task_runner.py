@@ -14,7 +14,7 @@ from raystreams.kafka.admin import MissingSourceTopicException
 from raystreams.kafka.collector import ProductionException
 from raystreams.kafka.producer import DeliveryFailure, StreamsProducer
 from raystreams.runtime.placement import plan_app, spread
-from raystreams.runtime.task_actor import CLOSED, FAILED, RUNNING, TaskRunner
+from raystreams.runtime.stream_thread import CLOSED, FAILED, RUNNING, TaskRunner
 
 
 class FakeError:
