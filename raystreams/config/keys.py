@@ -62,7 +62,7 @@ WINDOW_STORE_CHANGE_LOG_ADDITIONAL_RETENTION_MS_CONFIG = "windowstore.changelog.
 EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION = "__emit.interval.ms.kstreams.windowed.aggregation__"
 EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX = (
     "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__")
-# Kafka's ROCKSDB_CONFIG_SETTER_CLASS_CONFIG: read by the RocksDB store, not a StreamsConfig key here.
+# Kafka's ROCKSDB_CONFIG_SETTER_CLASS_CONFIG: tunes each RocksDB store's options.
 ROCKSDB_CONFIG_SETTER_CLASS_CONFIG = "rocksdb.config.setter"
 # raystreams' own keys
 TASK_MAX_RESTARTS_CONFIG = "task.max.restarts"

@@ -115,6 +115,12 @@ class _Check:
         return self.description
 
 
+def _check_config_setter(value: Any) -> str | None:
+    if callable(value) or callable(getattr(value, "set_config", None)):
+        return None
+    return "must be a callable (store_name, options, config) or have set_config(...)"
+
+
 def _check_application_id(value: str) -> str | None:
     if not value:
         return "must not be empty"

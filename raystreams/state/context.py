@@ -153,7 +153,7 @@ def config_value(config: Any, key: str, default: Any = None) -> Any:
         except Exception:
             return default
     except Exception:
-        # a StreamsConfig that does not know the key (e.g. an optional rocksdb.config.setter)
+        # a StreamsConfig that does not know the key
         return default
     return default if value is None else value
 
