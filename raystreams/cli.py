@@ -56,6 +56,7 @@ from raystreams.config.keys import (
     EXACTLY_ONCE_V2,
     PROCESSING_GUARANTEE_CONFIG,
 )
+from raystreams.errors import CliException
 
 log = logging.getLogger("raystreams.cli")
 
@@ -64,10 +65,6 @@ START_TIMEOUT_S = 180.0
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-class CliError(Exception):
-    """A user-facing error: printed without a traceback, exit code 2."""
 
 
 class LineWriter:
@@ -99,7 +96,7 @@ def _parse_pairs(pairs: Sequence[str] | None, what: str) -> dict[str, str]:
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise CliError(f"{what} must look like KEY=VALUE, got {pair!r}")
+            raise CliException(f"{what} must look like KEY=VALUE, got {pair!r}")
         out[key.strip()] = value
     return out
 
@@ -117,28 +114,28 @@ def load_app(path: str) -> tuple[Any, dict[str, Any], Any]:
     """Load ``path`` and call its ``app()``; returns ``(topology, config, module)``."""
     file = Path(path)
     if not file.is_file():
-        raise CliError(f"no such app file: {path}")
+        raise CliException(f"no such app file: {path}")
     name = f"raystreams_app_{file.stem.replace('-', '_')}"
     spec = importlib.util.spec_from_file_location(name, file)
     if spec is None or spec.loader is None:
-        raise CliError(f"cannot load {path} as a Python module")
+        raise CliException(f"cannot load {path} as a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     sys.path.insert(0, str(file.resolve().parent))
     spec.loader.exec_module(module)
     factory = getattr(module, "app", None)
     if not callable(factory):
-        raise CliError(f"{path} has no app() function: an app module defines "
-                       f"`def app(): return topology, config` (see `raystreams --help`)")
+        raise CliException(f"{path} has no app() function: an app module defines "
+                           f"`def app(): return topology, config` (see `raystreams --help`)")
     result = factory()
     if not (isinstance(result, tuple) and len(result) == 2):
-        raise CliError(f"{path}: app() must return (topology, config), got {type(result).__name__}")
+        raise CliException(f"{path}: app() must return (topology, config), got {type(result).__name__}")
     topology, config = result
     from raystreams.topology.topology import Topology
 
     if not isinstance(topology, Topology):
-        raise CliError(f"{path}: app() returned {type(topology).__name__} where a Topology "
-                       f"(StreamsBuilder().build()) belongs")
+        raise CliException(f"{path}: app() returned {type(topology).__name__} where a Topology "
+                           f"(StreamsBuilder().build()) belongs")
     return topology, dict(config or {}), module
 
 
@@ -155,13 +152,13 @@ def _bootstrap(args: argparse.Namespace) -> str:
     given = getattr(args, "bootstrap_server", None)
     if given:
         return given
-    from raystreams.broker import BrokerUnavailable, resolve_bootstrap
+    from raystreams.broker import BrokerNotAvailableException, resolve_bootstrap
 
     try:
         return resolve_bootstrap(None, start=False).bootstrap_servers
-    except BrokerUnavailable as e:
-        raise CliError("no broker: pass --bootstrap-server HOST:PORT, or start one with "
-                       "`raystreams broker` (or `raystreams broker --kafka`)") from e
+    except BrokerNotAvailableException as e:
+        raise CliException("no broker: pass --bootstrap-server HOST:PORT, or start one with "
+                           "`raystreams broker` (or `raystreams broker --kafka`)") from e
 
 
 def _deserializer(name: str) -> Callable[[bytes | None], str]:
@@ -316,8 +313,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
     import shutil
 
     if shutil.which("dot") is None:
-        raise CliError("--format svg needs Graphviz's `dot` program: install graphviz "
-                       "(e.g. `apt-get install graphviz`), or use --format dot")
+        raise CliException("--format svg needs Graphviz's `dot` program: install graphviz "
+                           "(e.g. `apt-get install graphviz`), or use --format dot")
     import graphviz
 
     sys.stdout.write(graphviz.Source(dot).pipe(format="svg").decode())
@@ -349,7 +346,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
                 print(name)
         return 0
     if not args.topic:
-        raise CliError(f"topics {args.action} needs a TOPIC")
+        raise CliException(f"topics {args.action} needs a TOPIC")
     if args.action == "create":
         configs = _parse_pairs(args.config, "--config")
         created = admin.create_topics([TopicSpec(args.topic, args.partitions, configs, "topic")],
@@ -358,7 +355,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
         return 0
     counts = admin.partition_counts([args.topic])
     if counts.get(args.topic) is None:
-        raise CliError(f"topic {args.topic} does not exist")
+        raise CliException(f"topic {args.topic} does not exist")
     configs = admin.describe_configs(args.topic)
     print(f"Topic: {args.topic}\tPartitionCount: {counts[args.topic]}\tConfigs: "
           + ",".join(f"{k}={v}" for k, v in sorted(configs.items()) if v is not None))
@@ -379,7 +376,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
         if args.key_separator is not None:
             key, sep, value = line.partition(args.key_separator)
             if not sep:
-                raise CliError(f"no key separator {args.key_separator!r} in line {line!r}")
+                raise CliException(f"no key separator {args.key_separator!r} in line {line!r}")
             k: bytes | None = key.encode()
         else:
             k, value = None, line
@@ -394,7 +391,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
             producer.poll(0)
     left = producer.flush(30)
     if left:
-        raise CliError(f"{left} records were not acknowledged by the broker")
+        raise CliException(f"{left} records were not acknowledged by the broker")
     print(f"produced {count} records to {args.topic}", file=sys.stderr)
     return 0
 
@@ -414,7 +411,7 @@ def cmd_consume(args: argparse.Namespace) -> int:
     try:
         md = consumer.list_topics(timeout=10).topics.get(args.topic)
         if md is None or not md.partitions:
-            raise CliError(f"topic {args.topic} does not exist")
+            raise CliException(f"topic {args.topic} does not exist")
         start = OFFSET_BEGINNING if args.from_beginning else OFFSET_END
         consumer.assign([TopicPartition(args.topic, p, start) for p in sorted(md.partitions)])
         seen = 0
@@ -681,7 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args) or 0)
-    except CliError as e:
+    except CliException as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except StreamsError as e:

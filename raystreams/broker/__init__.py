@@ -12,12 +12,12 @@ processes (``raystreams run``, ``topics``, ...) find it through ``resolve_bootst
 Modules, one role each: ``process`` (the ``LocalBroker`` process base and its helpers),
 ``tansu`` and ``kafka`` (the two launchers), ``jars`` (the Maven-fetched Kafka jar cache),
 ``registry`` (the state file), ``bootstrap`` (which broker to use), ``foreground`` (what
-``raystreams broker`` runs), ``errors``. The command line is ``raystreams broker [run | warm]
-[--kafka] [--port N]`` (``python -m raystreams.broker ...`` is the same).
+``raystreams broker`` runs); their errors are in ``raystreams.errors``. The command line is
+``raystreams broker [run | warm] [--kafka] [--port N]`` (``python -m raystreams.broker ...`` is
+the same).
 """
 
 from raystreams.broker.bootstrap import ResolvedBroker, resolve_bootstrap
-from raystreams.broker.errors import BrokerUnavailable, ToolchainMissing
 from raystreams.broker.foreground import run_foreground
 from raystreams.broker.jars import KAFKA_VERSION, ensure_kafka_jars
 from raystreams.broker.kafka import KafkaBroker
@@ -31,8 +31,16 @@ from raystreams.broker.registry import (
     state_file_path,
 )
 from raystreams.broker.tansu import EmbeddedBroker, TansuBroker
+from raystreams.errors import (  # the old names stay importable from here
+    BrokerNotAvailableException,
+    BrokerUnavailable,
+    ToolchainMissing,
+    ToolchainMissingException,
+)
 
 __all__ = [
+    "BrokerNotAvailableException",
+    "ToolchainMissingException",
     "BrokerUnavailable",
     "ToolchainMissing",
     "BrokerKind",

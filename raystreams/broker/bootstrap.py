@@ -8,7 +8,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from raystreams.broker.errors import BrokerUnavailable
 from raystreams.broker.process import LocalBroker
 from raystreams.broker.registry import (
     clear_broker_record,
@@ -17,6 +16,7 @@ from raystreams.broker.registry import (
     state_file_path,
 )
 from raystreams.broker.tansu import TansuBroker
+from raystreams.errors import BrokerNotAvailableException
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def resolve_bootstrap(config_bootstrap: str | None = None, *, start: bool = True
         A ``ResolvedBroker``; ``close()`` it (or use ``with``) to stop what it started.
 
     Raises:
-        BrokerUnavailable: If nothing is found and ``start`` is false, or the embedded
+        BrokerNotAvailableException: If nothing is found and ``start`` is false, or the embedded
             broker cannot start.
     """
     if config_bootstrap and config_bootstrap.strip():
@@ -85,8 +85,8 @@ def resolve_bootstrap(config_bootstrap: str | None = None, *, start: bool = True
                  found.bootstrap_servers)
         return ResolvedBroker(found.bootstrap_servers, "recorded", found.kind)
     if not start:
-        raise BrokerUnavailable("No broker: set bootstrap.servers, or start one with "
-                                "`raystreams broker`.")
+        raise BrokerNotAvailableException("No broker: set bootstrap.servers, or start one with "
+                                          "`raystreams broker`.")
     broker = TansuBroker().start()
     if record:
         record_broker(broker, path)

@@ -12,8 +12,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from raystreams.broker.errors import BrokerUnavailable, ToolchainMissing
 from raystreams.broker.process import cache_root
+from raystreams.errors import BrokerNotAvailableException, ToolchainMissingException
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ _JARS_MARKER = ".complete"
 def _maven() -> str:
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise ToolchainMissing("mvn", "No `mvn` on PATH.")
+        raise ToolchainMissingException("mvn", "No `mvn` on PATH.")
     return mvn
 
 
@@ -85,8 +85,8 @@ def ensure_kafka_jars(cache_dir: str | os.PathLike[str] | None = None) -> Path:
         The dir holding the jars (the broker's classpath is ``<dir>/*``).
 
     Raises:
-        ToolchainMissing: If Maven is missing.
-        BrokerUnavailable: If Maven cannot resolve the jars (its output is in the message).
+        ToolchainMissingException: If Maven is missing.
+        BrokerNotAvailableException: If Maven cannot resolve the jars (its output is in the message).
     """
     root = (Path(cache_dir) if cache_dir is not None else cache_root()) / f"kafka-{KAFKA_VERSION}"
     libs = root / "libs"
@@ -111,12 +111,12 @@ def ensure_kafka_jars(cache_dir: str | os.PathLike[str] | None = None) -> Path:
                  "-DincludeScope=runtime", f"-DoutputDirectory={staging}"],
                 stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=root, timeout=1800)
         except subprocess.TimeoutExpired as e:
-            raise BrokerUnavailable("Maven did not fetch the Kafka jars within 30 minutes.",
-                                    kind="kafka") from e
+            raise BrokerNotAvailableException("Maven did not fetch the Kafka jars within 30 minutes.",
+                                              kind="kafka") from e
         jars = sorted(p.name for p in staging.glob("*.jar")) if staging.exists() else []
         if proc.returncode != 0 or not any(j.startswith(f"kafka_{SCALA_VERSION}-") for j in jars):
             output = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
-            raise BrokerUnavailable(
+            raise BrokerNotAvailableException(
                 f"Maven could not fetch org.apache.kafka:kafka_{SCALA_VERSION}:{KAFKA_VERSION} "
                 f"(exit {proc.returncode}); it needs Maven Central (or a mirror in "
                 f"~/.m2/settings.xml). Pom: {root / 'pom.xml'}.", kind="kafka", log_tail=output)

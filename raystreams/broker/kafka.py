@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from raystreams.broker.errors import BrokerUnavailable, ToolchainMissing
 from raystreams.broker.jars import ensure_kafka_jars
 from raystreams.broker.process import BrokerKind, LocalBroker, _free_port, _tail
+from raystreams.errors import BrokerNotAvailableException, ToolchainMissingException
 
 
 class KafkaBroker(LocalBroker):
@@ -121,7 +121,7 @@ class KafkaBroker(LocalBroker):
             stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=self.work_dir,
             timeout=120)
         if fmt.returncode != 0:
-            raise BrokerUnavailable(
+            raise BrokerNotAvailableException(
                 f"Formatting the Kafka log dir failed (exit {fmt.returncode}).", kind=self.kind,
                 log_path=self.log_path,
                 log_tail="\n".join((fmt.stdout + fmt.stderr).splitlines()[-40:]))
@@ -177,17 +177,17 @@ def _java() -> str:
     home = os.environ.get("JAVA_HOME")
     java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
     if not java or not os.access(java, os.X_OK):
-        raise ToolchainMissing("java", "No `java` found (JAVA_HOME or PATH).")
+        raise ToolchainMissingException("java", "No `java` found (JAVA_HOME or PATH).")
     try:
         out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise ToolchainMissing("java", f"`{java} -version` failed: {e}.") from e
+        raise ToolchainMissingException("java", f"`{java} -version` failed: {e}.") from e
     match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
     if match is None:
-        raise ToolchainMissing("java", f"Cannot read the version of {java}: {out.stderr!r}.")
+        raise ToolchainMissingException("java", f"Cannot read the version of {java}: {out.stderr!r}.")
     major = int(match.group(1))
     if major == 1:  # "1.8.0_..." style
         major = int(match.group(2) or 0)
     if major < 17:
-        raise ToolchainMissing("java", f"{java} is Java {major}; Kafka 4.4 needs 17 or newer.")
+        raise ToolchainMissingException("java", f"{java} is Java {major}; Kafka 4.4 needs 17 or newer.")
     return java

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import ClassVar, Literal
 
-from raystreams.broker.errors import BrokerUnavailable
+from raystreams.errors import BrokerNotAvailableException, PortTakenException
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class LocalBroker:
     def bootstrap_servers(self) -> str:
         """``host:port`` for ``bootstrap.servers``; only valid once started."""
         if self.port is None or self._proc is None:
-            raise BrokerUnavailable(f"the {self.kind} broker is not started", kind=self.kind)
+            raise BrokerNotAvailableException(f"the {self.kind} broker is not started", kind=self.kind)
         return f"127.0.0.1:{self.port}"
 
     @property
@@ -206,7 +206,7 @@ class LocalBroker:
             ``self``, so ``broker = TansuBroker().start()`` works.
 
         Raises:
-            BrokerUnavailable: If it exits or does not answer within ``start_timeout``;
+            BrokerNotAvailableException: If it exits or does not answer within ``start_timeout``;
                 the message carries the tail of the broker's log.
         """
         with self._lock:
@@ -222,10 +222,10 @@ class LocalBroker:
                     # tansu binds with SO_REUSEPORT and would share a port with another
                     # listener, so a taken port has to be noticed before launching.
                     if _port_open("127.0.0.1", self.port):
-                        raise _PortTaken
+                        raise PortTakenException
                     self._launch()
                     self._wait_ready(time.monotonic() + self.start_timeout)
-                except _PortTaken:
+                except PortTakenException:
                     self._kill()
                     if attempt == attempts:
                         err = self._failure(f"port {self.port} is taken")
@@ -283,13 +283,13 @@ class LocalBroker:
     def _launch(self) -> None:
         raise NotImplementedError
 
-    def _failure(self, what: str) -> BrokerUnavailable:
+    def _failure(self, what: str) -> BrokerNotAvailableException:
         # The work dir is kept after a failed start, so the log named here can be read.
         path = self.log_path
-        return BrokerUnavailable(f"The {self.kind} broker did not start: {what}.",
-                                 kind=self.kind,
-                                 log_path=path if path is not None and path.exists() else None,
-                                 log_tail=self._log_tail())
+        return BrokerNotAvailableException(f"The {self.kind} broker did not start: {what}.",
+                                           kind=self.kind,
+                                           log_path=path if path is not None and path.exists() else None,
+                                           log_tail=self._log_tail())
 
     def _log_tail(self) -> str:
         return _tail(self.log_path)
@@ -315,7 +315,7 @@ class LocalBroker:
             code = self._proc.poll()
             if code is not None:
                 if self._port_conflict():
-                    raise _PortTaken
+                    raise PortTakenException
                 raise self._failure(f"the process exited with code {code}")
             # The cluster id proves the answer comes from this broker, not from another
             # process on the same port.
@@ -350,7 +350,3 @@ class LocalBroker:
                 proc.kill()
             proc.wait()
         self._proc = None
-
-
-class _PortTaken(Exception):
-    pass

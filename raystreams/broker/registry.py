@@ -8,7 +8,6 @@ import os
 import time
 from pathlib import Path
 
-from raystreams.broker.errors import BrokerUnavailable
 from raystreams.broker.process import (
     BrokerKind,
     LocalBroker,
@@ -16,6 +15,7 @@ from raystreams.broker.process import (
     cache_root,
     metadata_answers,
 )
+from raystreams.errors import BrokerNotAvailableException
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,8 +50,8 @@ def state_file_path() -> Path:
 def record_broker(broker: LocalBroker, state_file: Path | None = None) -> Path:
     """Record a running broker's address so other processes find it; returns the file."""
     if broker.pid is None:
-        raise BrokerUnavailable(f"cannot record a {broker.kind} broker that is not running",
-                                kind=broker.kind)
+        raise BrokerNotAvailableException(f"cannot record a {broker.kind} broker that is not running",
+                                          kind=broker.kind)
     path = state_file or state_file_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     record = BrokerRecord(bootstrap_servers=broker.bootstrap_servers, kind=broker.kind,

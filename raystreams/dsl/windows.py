@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from raystreams.durations import JAVA_LONG_MAX, JAVA_LONG_MIN, millis
-from raystreams.errors import StreamsError
+from raystreams.errors import IllegalArgumentException, InvalidWindowArgument
 from raystreams.windowed import LONG_MAX, TimeWindow, UnlimitedWindow
 
 __all__ = [
@@ -29,10 +29,6 @@ __all__ = [
 NO_GRACE_PERIOD = 0
 
 
-class InvalidWindowArgument(StreamsError, ValueError):
-    """A window parameter is not allowed (Kafka's ``IllegalArgumentException``)."""
-
-
 def duration_ms(value: timedelta | int, what: str) -> int:
     """Milliseconds of a ``timedelta`` or an int of ms (Kafka's ``validateMillisecondDuration``).
 
@@ -41,15 +37,15 @@ def duration_ms(value: timedelta | int, what: str) -> int:
         what: The parameter's name, for the error message.
 
     Raises:
-        InvalidWindowArgument: ``value`` is neither, or does not fit a Java long of ms.
+        IllegalArgumentException: ``value`` is neither, or does not fit a Java long of ms.
     """
     ms = millis(value)
     if ms is None:
-        raise InvalidWindowArgument(
+        raise IllegalArgumentException(
             f"Failed to check {what}: {what} must be a timedelta or an int of milliseconds, "
             f"got {value!r}")
     if not JAVA_LONG_MIN <= ms <= JAVA_LONG_MAX:
-        raise InvalidWindowArgument(
+        raise IllegalArgumentException(
             f'Invalid value for parameter "{what}" (value was: {value!r}). '
             f"It can't be expressed in milliseconds.")
     return ms
@@ -105,14 +101,14 @@ class TimeWindows(_WindowSpec):
 
     def __init__(self, size_ms: int, advance_ms: int, grace_ms: int) -> None:
         if size_ms <= 0:
-            raise InvalidWindowArgument("Window size (sizeMs) must be larger than zero.")
+            raise IllegalArgumentException("Window size (sizeMs) must be larger than zero.")
         if advance_ms <= 0 or advance_ms > size_ms:
-            raise InvalidWindowArgument(
+            raise IllegalArgumentException(
                 "Window advancement interval should be more than zero and less than window "
                 f"duration which is {size_ms} ms, but given advancement interval is: "
                 f"{advance_ms} ms")
         if grace_ms < 0:
-            raise InvalidWindowArgument("Grace period must not be negative.")
+            raise IllegalArgumentException("Grace period must not be negative.")
         self.size_ms = size_ms
         self.advance_ms = advance_ms
         self._grace_ms = grace_ms
@@ -168,9 +164,9 @@ class SlidingWindows(_WindowSpec):
 
     def __init__(self, time_difference_ms: int, grace_ms: int) -> None:
         if time_difference_ms < 0:
-            raise InvalidWindowArgument("Window time difference must not be negative.")
+            raise IllegalArgumentException("Window time difference must not be negative.")
         if grace_ms < 0:
-            raise InvalidWindowArgument("Window grace period must not be negative.")
+            raise IllegalArgumentException("Window grace period must not be negative.")
         self.time_difference_ms = time_difference_ms
         self._grace_ms = grace_ms
 
@@ -208,7 +204,7 @@ class UnlimitedWindows(_WindowSpec):
 
     def __init__(self, start_ms: int = 0) -> None:
         if start_ms < 0:
-            raise InvalidWindowArgument("Window start time (startMs) cannot be negative.")
+            raise IllegalArgumentException("Window start time (startMs) cannot be negative.")
         self.start_ms = start_ms
         self._grace_ms = 0
 
@@ -224,8 +220,8 @@ class UnlimitedWindows(_WindowSpec):
         elif isinstance(start, int) and not isinstance(start, bool):
             ms = start
         else:
-            raise InvalidWindowArgument(f"Failed to check start: start must be a datetime or "
-                                        f"epoch milliseconds, got {start!r}")
+            raise IllegalArgumentException(f"Failed to check start: start must be a datetime or "
+                                           f"epoch milliseconds, got {start!r}")
         return UnlimitedWindows(ms)
 
     def windows_for(self, timestamp: int) -> dict[int, UnlimitedWindow]:
@@ -261,9 +257,9 @@ class SessionWindows(_WindowSpec):
 
     def __init__(self, gap_ms: int, grace_ms: int) -> None:
         if gap_ms < 0:
-            raise InvalidWindowArgument("Gap time cannot be negative.")
+            raise IllegalArgumentException("Gap time cannot be negative.")
         if grace_ms < 0:
-            raise InvalidWindowArgument("Grace period cannot be negative.")
+            raise IllegalArgumentException("Grace period cannot be negative.")
         self.gap_ms = gap_ms
         self._grace_ms = grace_ms
 
@@ -301,10 +297,10 @@ class JoinWindows(_WindowSpec):
 
     def __init__(self, before_ms: int, after_ms: int, grace_ms: int) -> None:
         if before_ms + after_ms < 0:
-            raise InvalidWindowArgument(
+            raise IllegalArgumentException(
                 "Window interval (ie, beforeMs+afterMs) must not be negative.")
         if grace_ms < 0:
-            raise InvalidWindowArgument("Grace period must not be negative.")
+            raise IllegalArgumentException("Grace period must not be negative.")
         self.before_ms = before_ms
         self.after_ms = after_ms
         self._grace_ms = grace_ms
@@ -364,7 +360,7 @@ class EmitStrategy:
 
     def __init__(self, type: StrategyType) -> None:  # noqa: A002 - Kafka's name
         if type not in ("ON_WINDOW_UPDATE", "ON_WINDOW_CLOSE"):
-            raise InvalidWindowArgument(
+            raise IllegalArgumentException(
                 f"EmitStrategy type must be ON_WINDOW_UPDATE or ON_WINDOW_CLOSE, got {type!r}")
         self.type = type
 

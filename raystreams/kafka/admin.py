@@ -20,7 +20,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, Resourc
 
 from raystreams.config import StreamsConfig
 from raystreams.config.keys import REPLICATION_FACTOR_CONFIG
-from raystreams.errors import StreamsError
+from raystreams.errors import InternalTopicException
 
 log = logging.getLogger(__name__)
 
@@ -29,21 +29,6 @@ CHANGELOG_DEFAULTS = {"cleanup.policy": "compact", "message.timestamp.type": "Cr
 #: Kafka Streams' ``RepartitionTopicConfig`` defaults.
 REPARTITION_DEFAULTS = {"cleanup.policy": "delete", "retention.ms": "-1",
                         "segment.bytes": "52428800", "message.timestamp.type": "CreateTime"}
-
-
-class MissingSourceTopicException(StreamsError):
-    """Source topics are missing (Kafka's ``MissingSourceTopicException``)."""
-
-    def __init__(self, topics: Iterable[str], bootstrap: str | None = None) -> None:
-        self.topics = sorted(topics)
-        where = f" on {bootstrap}" if bootstrap else ""
-        super().__init__(f"Missing source topic(s){where}: {', '.join(self.topics)}. Create them "
-                         f"first (e.g. `raystreams topics create {self.topics[0]} "
-                         f"--partitions 3`).")
-
-
-class InternalTopicException(StreamsError):
-    """An internal topic could not be created, or exists with the wrong partition count."""
 
 
 @dataclass

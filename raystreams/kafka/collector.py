@@ -14,14 +14,10 @@ import logging
 from typing import Any
 
 from raystreams.engine.handlers import CONTINUE, resolve_handler
-from raystreams.errors import StreamsException
+from raystreams.errors import ProductionException
 from raystreams.kafka.producer import DeliveryFailure, StreamsProducer, is_fenced
 
 log = logging.getLogger(__name__)
-
-
-class ProductionException(StreamsException):
-    """A record could not be produced and the production exception handler said FAIL."""
 
 
 class KafkaRecordCollector:

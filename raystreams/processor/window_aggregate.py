@@ -199,10 +199,10 @@ class KStreamWindowAggregate(_AggregateSupplier):
                  initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any]) -> None:
         super().__init__(store_name, windows, emit_strategy, initializer, aggregator)
         if self.emit_final and not hasattr(windows, "advance_ms"):
-            from raystreams.dsl.windows import InvalidWindowArgument
+            from raystreams.errors import IllegalArgumentException
 
-            raise InvalidWindowArgument("ON_WINDOW_CLOSE strategy is only supported for "
-                                        "TimeWindows and SlidingWindows for TimeWindowedKStream")
+            raise IllegalArgumentException("ON_WINDOW_CLOSE strategy is only supported for "
+                                           "TimeWindows and SlidingWindows for TimeWindowedKStream")
 
     def __call__(self) -> Processor:
         return _TimeWindowAggregateProcessor(self)

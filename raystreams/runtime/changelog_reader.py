@@ -19,7 +19,7 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from raystreams.config import StreamsConfig
 from raystreams.config.keys import TASK_TIMEOUT_MS_CONFIG
 from raystreams.engine.task import StreamTask
-from raystreams.errors import StreamsException
+from raystreams.errors import StreamsException, TaskCorruptedException
 from raystreams.kafka.consumer import (
     end_offset,
     is_partition_eof,
@@ -28,7 +28,6 @@ from raystreams.kafka.consumer import (
     to_records,
 )
 from raystreams.runtime.metrics import RunnerMetrics
-from raystreams.state.errors import TaskCorruptedError
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ def open_state(open_task: Callable[[], StreamTask], log_prefix: str
         return task, {}, False
     try:
         return task, dict(sm.initialize_offsets()), False
-    except TaskCorruptedError as exc:
+    except TaskCorruptedException as exc:
         log.warning("[%s] %s: wiping local state and restoring from the changelogs",
                     log_prefix, exc)
         sm.wipe()

@@ -72,7 +72,7 @@ class GlobalStreamThread:
         md = consumer.list_topics(timeout=30).topics
         missing = [t for t in topics if t not in md or not md[t].partitions]
         if missing:
-            from raystreams.kafka.admin import MissingSourceTopicException
+            from raystreams.errors import MissingSourceTopicException
 
             raise MissingSourceTopicException(missing)
         tps = [(t, p) for t in topics for p in sorted(md[t].partitions)]

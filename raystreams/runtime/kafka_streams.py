@@ -31,7 +31,7 @@ from typing import Any
 
 from raystreams.config import StreamsConfig
 from raystreams.config.keys import BOOTSTRAP_SERVERS_CONFIG, RAY_ADDRESS_CONFIG, STATE_DIR_CONFIG
-from raystreams.errors import InvalidStateStoreException, StreamsError
+from raystreams.errors import IllegalStateException, InvalidStateStoreException, StreamsError
 from raystreams.kafka.admin import StreamsAdmin
 from raystreams.kafka.partitioner import default_partition
 from raystreams.runtime import actor_options as opts
@@ -68,10 +68,6 @@ class StreamThreadExceptionResponse(enum.Enum):
     REPLACE_THREAD = "REPLACE_THREAD"
     SHUTDOWN_CLIENT = "SHUTDOWN_CLIENT"
     SHUTDOWN_APPLICATION = "SHUTDOWN_APPLICATION"
-
-
-class IllegalStateException(StreamsError):
-    """A KafkaStreams method was called in a state that does not allow it."""
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from raystreams.config.keys import APPLICATION_ID_CONFIG, BOOTSTRAP_SERVERS_CONFIG
-from raystreams.errors import TopologyException
-from raystreams.kafka.admin import MissingSourceTopicException, TopicSpec, internal_topic_configs
+from raystreams.errors import MissingSourceTopicException, TopologyException
+from raystreams.kafka.admin import TopicSpec, internal_topic_configs
 from raystreams.topology.topology import Topology
 
 

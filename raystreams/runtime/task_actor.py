@@ -116,12 +116,22 @@ class TaskActor:
         finally:
             self._done.set()
 
+    def _streams_error(self, exc: BaseException) -> StreamsError:
+        """What ``watch()`` reports: raystreams' own errors as raised (each pickles with its
+        fields), anything else wrapped in a ``StreamsException`` naming the task, as Kafka's
+        ``StreamThread`` wraps unexpected errors (a foreign exception may not survive the hop)."""
+        if isinstance(exc, StreamsError):
+            return exc
+        wrapped = StreamsException(f"{type(exc).__name__}: {exc}", task_id=self.spec.task_id)
+        wrapped.__cause__ = exc
+        return wrapped
+
     def watch(self, timeout: float | None = None) -> dict[str, Any]:
         """Wait until the loop ends (or ``timeout``); ``{"done", "state", "error"}``."""
         done = self._done.wait(timeout)
         error = self._error
         return {"done": done, "state": self.runner.state, "task_id": self.spec.task_id,
-                "error": _portable(error) if error is not None else None,
+                "error": self._streams_error(error) if error is not None else None,
                 "error_text": f"{type(error).__name__}: {error}" if error is not None else None}
 
     def stop(self, timeout: float = 30.0) -> dict[str, Any]:
@@ -163,17 +173,6 @@ class TaskActor:
 
     def pid(self) -> int:
         return os.getpid()
-
-
-def _portable(exc: BaseException) -> BaseException:
-    """The exception if it pickles (StreamsError does), else a StreamsException with its text."""
-    import pickle
-
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:
-        return StreamsException(f"{type(exc).__name__}: {exc}")
 
 
 def _node_id() -> str | None:

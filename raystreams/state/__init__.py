@@ -11,6 +11,7 @@ stores with ``TaskStateManager`` (``manager.py``); processors use the typed inte
 (``interfaces.py``); interactive queries use ``QueryableStoreTypes`` (``readonly.py``).
 """
 
+from raystreams.errors import InvalidStoreNameError, StoreArgumentError, TaskCorruptedError
 from raystreams.state.builders import (
     KeyValueStoreBuilder,
     SessionStoreBuilder,
@@ -29,7 +30,6 @@ from raystreams.state.context import (
     cache_max_bytes,
     default_serdes,
 )
-from raystreams.state.errors import InvalidStoreNameError, StoreArgumentError, TaskCorruptedError
 from raystreams.state.interfaces import (
     CacheFlushListener,
     KeyValueStore,

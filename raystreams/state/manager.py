@@ -34,11 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from raystreams.config.keys import PROCESSING_GUARANTEE_CONFIG
-from raystreams.errors import ProcessorStateException
+from raystreams.errors import ProcessorStateException, TaskCorruptedException
 from raystreams.state.cache.task_cache import TaskCache
 from raystreams.state.checkpoint import CHECKPOINT_FILE_NAME, OffsetCheckpoint
 from raystreams.state.context import RestoreCallback, StateStore, config_value
-from raystreams.state.errors import TaskCorruptedError
 from raystreams.state.names import changelog_topic
 
 __all__ = ["GlobalStateManager", "StoreMetadata", "TaskStateManager"]
@@ -356,14 +355,14 @@ class TaskStateManager(_StateManager):
 
         Under exactly-once the checkpoint file is deleted once read (a crash before the next
         clean close must not trust it), and state found on disk without a checkpointed offset
-        raises ``TaskCorruptedError``: wipe and restore.
+        raises ``TaskCorruptedException``: wipe and restore.
         """
         offsets = super().initialize_offsets()
         if self.eos:
             missing = [m.store.name for m in self._by_partition.values()
                        if m.store.persistent() and m.offset is None]
             if missing and self._state_existed:
-                raise TaskCorruptedError(self.task_id, missing)
+                raise TaskCorruptedException(self.task_id, missing)
             self._checkpoint.delete()
         return offsets
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from raystreams.durations import millis
-from raystreams.state.errors import InvalidStoreNameError, StoreArgumentError
+from raystreams.errors import IllegalArgumentException, InvalidStoreNameException
 
 __all__ = ["MAX_NAME_LENGTH", "changelog_topic", "to_epoch_millis", "to_millis", "validate_store_name"]
 
@@ -23,19 +23,19 @@ def validate_store_name(name: object) -> str:
     because the changelog topic is ``<application.id>-<name>-changelog``.
 
     Raises:
-        InvalidStoreNameError: The name is not a string, empty, too long or has an illegal character.
+        InvalidStoreNameException: The name is not a string, empty, too long or has an illegal character.
     """
     if not isinstance(name, str):
-        raise InvalidStoreNameError(name, f"expected a str, got {type(name).__name__}")
+        raise InvalidStoreNameException(name, f"expected a str, got {type(name).__name__}")
     if not name:
-        raise InvalidStoreNameError(name, "it is empty")
+        raise InvalidStoreNameException(name, "it is empty")
     if name in (".", ".."):
-        raise InvalidStoreNameError(name, "'.' and '..' are not allowed")
+        raise InvalidStoreNameException(name, "'.' and '..' are not allowed")
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidStoreNameError(name, f"it has {len(name)} characters, at most {MAX_NAME_LENGTH} are allowed")
+        raise InvalidStoreNameException(name, f"it has {len(name)} characters, at most {MAX_NAME_LENGTH} are allowed")
     if not _LEGAL.fullmatch(name):
         bad = sorted({c for c in name if not _LEGAL.fullmatch(c)})
-        raise InvalidStoreNameError(
+        raise InvalidStoreNameException(
             name, f"it contains {''.join(bad)!r}; only ASCII letters, digits, '.', '_' and '-' are allowed")
     return name
 
@@ -49,13 +49,13 @@ def to_millis(value: int | timedelta, what: str) -> int:
     """An ``int`` of milliseconds or a ``timedelta``, as milliseconds.
 
     Raises:
-        StoreArgumentError: ``value`` is neither, or is negative.
+        IllegalArgumentException: ``value`` is neither, or is negative.
     """
     ms = millis(value)
     if ms is None:
-        raise StoreArgumentError(f"{what} must be int milliseconds or a timedelta, got {type(value).__name__}")
+        raise IllegalArgumentException(f"{what} must be int milliseconds or a timedelta, got {type(value).__name__}")
     if ms < 0:
-        raise StoreArgumentError(f"{what} cannot be negative, got {ms} ms")
+        raise IllegalArgumentException(f"{what} cannot be negative, got {ms} ms")
     return ms
 
 
@@ -65,4 +65,4 @@ def to_epoch_millis(value: int | datetime, what: str = "time") -> int:
         return value
     if isinstance(value, datetime):
         return int(value.timestamp() * 1000)
-    raise StoreArgumentError(f"{what} must be int epoch milliseconds or a datetime, got {type(value).__name__}")
+    raise IllegalArgumentException(f"{what} must be int epoch milliseconds or a datetime, got {type(value).__name__}")

@@ -6,9 +6,9 @@ each time (one per task).
 
 from __future__ import annotations
 
+from raystreams.errors import IllegalArgumentException
 from raystreams.state.base.key_schema import SESSION_KEY_SCHEMA, WINDOW_KEY_SCHEMA
 from raystreams.state.base.segmented import SegmentedStore, default_segment_interval
-from raystreams.state.errors import StoreArgumentError
 from raystreams.state.memory.kv import InMemoryKeyValueStore
 from raystreams.state.memory.lru import MemoryLRUStore
 from raystreams.state.memory.segments import MemorySegmentProvider
@@ -92,7 +92,7 @@ class LRUMapSupplier(KeyValueBytesStoreSupplier):
     def __init__(self, name: str, max_cache_size: int) -> None:
         super().__init__(name)
         if max_cache_size < 0:
-            raise StoreArgumentError("maxCacheSize cannot be negative")
+            raise IllegalArgumentException("maxCacheSize cannot be negative")
         self.max_cache_size = max_cache_size
 
     def get(self) -> MemoryLRUStore:
@@ -120,11 +120,11 @@ class WindowBytesStoreSupplier:
                  segment_interval: int | None = None, timestamped: bool = False) -> None:
         self.name = validate_store_name(name)
         if retention_period < 0:
-            raise StoreArgumentError("retentionPeriod cannot be negative")
+            raise IllegalArgumentException("retentionPeriod cannot be negative")
         if window_size < 0:
-            raise StoreArgumentError("windowSize cannot be negative")
+            raise IllegalArgumentException("windowSize cannot be negative")
         if window_size > retention_period:
-            raise StoreArgumentError(
+            raise IllegalArgumentException(
                 f"The retention period of the window store {name} must be no smaller than its window "
                 f"size. Got size=[{window_size}], retention=[{retention_period}]")
         self.retention_period = retention_period
@@ -133,7 +133,7 @@ class WindowBytesStoreSupplier:
         self.segment_interval = (default_segment_interval(retention_period)
                                  if segment_interval is None else segment_interval)
         if self.segment_interval < 1:
-            raise StoreArgumentError("segmentInterval cannot be zero or negative")
+            raise IllegalArgumentException("segmentInterval cannot be zero or negative")
         self.timestamped = timestamped
 
     def _provider(self):
@@ -217,7 +217,7 @@ class SessionBytesStoreSupplier:
     def __init__(self, name: str, retention_period: int, segment_interval: int | None = None) -> None:
         self.name = validate_store_name(name)
         if retention_period < 0:
-            raise StoreArgumentError("retentionPeriod cannot be negative")
+            raise IllegalArgumentException("retentionPeriod cannot be negative")
         self.retention_period = retention_period
         self.segment_interval = (default_segment_interval(retention_period)
                                  if segment_interval is None else segment_interval)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from raystreams.errors import TopologyException
+from raystreams.errors import CopartitionException
 
 if TYPE_CHECKING:
     from raystreams.topology.topology import Topology
 
-__all__ = ["CopartitionException", "check_copartitioning"]
+__all__ = ["check_copartitioning"]
 
 _ADVICE = (
     "A join needs both sides' input topics to have the same number of partitions. "
@@ -25,18 +25,6 @@ _ADVICE = (
     "repartition(Repartitioned.number_of_partitions(n)) so it matches the other, or, for a "
     "table side, use a GlobalKTable (builder.global_table), which every task reads in full "
     "and so needs no co-partitioning.")
-
-
-class CopartitionException(TopologyException):
-    """The inputs of a join are not co-partitioned.
-
-    Attributes:
-        partition_counts: topic -> partition count, for every topic of the failing group.
-    """
-
-    def __init__(self, message: str, partition_counts: Mapping[str, int]) -> None:
-        self.partition_counts = dict(partition_counts)
-        super().__init__(message)
 
 
 def _count(topic: str, partition_counts: Mapping[str, int]) -> int | None:

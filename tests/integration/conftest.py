@@ -17,7 +17,12 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from raystreams.broker import BrokerUnavailable, KafkaBroker, TansuBroker, ToolchainMissing
+from raystreams.broker import (
+    BrokerNotAvailableException,
+    KafkaBroker,
+    TansuBroker,
+    ToolchainMissingException,
+)
 
 #: Consumer settings every test consumer gets: tansu answers a caught-up fetch only after
 #: fetch.wait.max.ms, and librdkafka backs off fetch.queue.backoff.ms (DESIGN.md).
@@ -36,13 +41,13 @@ def kafka_broker() -> Iterator[KafkaBroker]:
     if os.environ.get("RAYSTREAMS_TEST_BOOTSTRAP"):
         pytest.skip("RAYSTREAMS_TEST_BOOTSTRAP is set: no local Kafka broker is started")
     broker = KafkaBroker()
-    missing: ToolchainMissing | None = None
-    failed: BrokerUnavailable | None = None
+    missing: ToolchainMissingException | None = None
+    failed: BrokerNotAvailableException | None = None
     try:
         broker.start()
-    except ToolchainMissing as e:
+    except ToolchainMissingException as e:
         missing = e
-    except BrokerUnavailable as e:  # the message has the tail of the broker log
+    except BrokerNotAvailableException as e:  # the message has the tail of the broker log
         failed = e
     if missing is not None:
         if _in_ci():  # CI must run the real broker, never skip it
@@ -69,7 +74,7 @@ def embedded_broker() -> Iterator[TansuBroker]:
     broker = TansuBroker()
     try:
         broker.start()
-    except BrokerUnavailable as e:
+    except BrokerNotAvailableException as e:
         pytest.fail(str(e), pytrace=False)
     yield broker
     broker.stop()

@@ -19,7 +19,7 @@ from confluent_kafka import TIMESTAMP_CREATE_TIME, KafkaException, Producer
 
 from raystreams.broker import (
     KAFKA_VERSION,
-    BrokerUnavailable,
+    BrokerNotAvailableException,
     KafkaBroker,
     TansuBroker,
     clear_broker_record,
@@ -181,7 +181,7 @@ def test_kafka_broker_logs_to_its_file_and_jars_are_cached(kafka_broker) -> None
 def test_kafka_start_failure_reports_the_cause(kafka_broker, tmp_path: Path) -> None:
     # kafka_broker: skip where Java or Maven is missing, like the other Kafka tests.
     broker = KafkaBroker(work_dir=tmp_path / "bad", config={"node.id": "one"})
-    with pytest.raises(BrokerUnavailable) as caught:
+    with pytest.raises(BrokerNotAvailableException) as caught:
         broker.start()
     assert "Formatting the Kafka log dir failed" in str(caught.value)
     assert caught.value.log_tail.splitlines()[0] == (
@@ -192,7 +192,7 @@ def test_kafka_start_failure_reports_the_cause(kafka_broker, tmp_path: Path) -> 
 
 @pytest.mark.embedded
 def test_taken_port_is_reported(embedded_broker) -> None:
-    with pytest.raises(BrokerUnavailable) as caught:
+    with pytest.raises(BrokerNotAvailableException) as caught:
         TansuBroker(port=embedded_broker.port).start()
     assert str(caught.value) == (f"The tansu broker did not start: port "
                                  f"{embedded_broker.port} is taken.")
@@ -240,7 +240,7 @@ def test_resolve_prefers_config_then_starts_embedded(tmp_path: Path) -> None:
     assert (given.bootstrap_servers, given.source, given.kind, given.broker) == (
         "kafka-1:9092,kafka-2:9092", "config", "external", None)
 
-    with pytest.raises(BrokerUnavailable, match="No broker: set bootstrap.servers"):
+    with pytest.raises(BrokerNotAvailableException, match="No broker: set bootstrap.servers"):
         resolve_bootstrap(None, start=False, state_file=state)
 
     with resolve_bootstrap(None, record=True, state_file=state) as started:

@@ -14,8 +14,8 @@ from confluent_kafka import Producer
 from conftest import consume_all, wait_for
 
 from raystreams import Serdes, StreamsBuilder
-from raystreams.errors import StreamsError
-from raystreams.kafka.admin import MissingSourceTopicException, StreamsAdmin
+from raystreams.errors import MissingSourceTopicException, StreamsError
+from raystreams.kafka.admin import StreamsAdmin
 from raystreams.runtime.kafka_streams import State
 
 pytestmark = pytest.mark.integration

@@ -42,7 +42,7 @@ def test_load_app_follows_the_convention(tmp_path):
 def test_load_app_errors_say_what_to_write(tmp_path, body, message):
     path = tmp_path / "bad_app.py"
     path.write_text(body)
-    with pytest.raises(cli.CliError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(cli.CliException, match=message.replace("(", r"\(").replace(")", r"\)")):
         cli.load_app(str(path))
 
 
@@ -65,7 +65,7 @@ def test_missing_app_file_is_a_clear_error(capsys):
 
 def test_config_pairs_and_values():
     assert cli._parse_pairs(["a=1", "b.c=x=y"], "--config") == {"a": "1", "b.c": "x=y"}
-    with pytest.raises(cli.CliError, match="KEY=VALUE"):
+    with pytest.raises(cli.CliException, match="KEY=VALUE"):
         cli._parse_pairs(["nokey"], "--config")
     assert [cli._coerce(v) for v in ("100", "0.5", "true", "earliest")] == [100, 0.5, True,
                                                                             "earliest"]

@@ -7,8 +7,8 @@ import pytest
 from raystreams import Serdes, StreamsBuilder
 from raystreams.dsl.params import Consumed, Materialized, Repartitioned, StreamJoined
 from raystreams.dsl.windows import JoinWindows
-from raystreams.errors import TopologyException
-from raystreams.topology.copartition import CopartitionException, check_copartitioning
+from raystreams.errors import CopartitionException, TopologyException
+from raystreams.topology.copartition import check_copartitioning
 from raystreams.topology.topology import Topology
 
 S = Serdes.String()

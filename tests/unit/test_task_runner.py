@@ -9,9 +9,13 @@ from confluent_kafka import KafkaError, KafkaException
 
 from raystreams import StreamsBuilder
 from raystreams.config import StreamsConfig
-from raystreams.errors import StreamsException, TaskMigratedException, TopologyException
-from raystreams.kafka.admin import MissingSourceTopicException
-from raystreams.kafka.collector import ProductionException
+from raystreams.errors import (
+    MissingSourceTopicException,
+    ProductionException,
+    StreamsException,
+    TaskMigratedException,
+    TopologyException,
+)
 from raystreams.kafka.producer import DeliveryFailure, StreamsProducer
 from raystreams.runtime.placement import plan_app, spread
 from raystreams.runtime.stream_thread import CLOSED, FAILED, RUNNING, TaskRunner
@@ -450,7 +454,8 @@ def test_stores_are_not_queryable_before_the_task_runs(tmp_path):
 
 def test_kafka_streams_lifecycle_checks_without_ray(tmp_path):
     from raystreams import KafkaStreams
-    from raystreams.runtime.kafka_streams import IllegalStateException, State
+    from raystreams.errors import IllegalStateException
+    from raystreams.runtime.kafka_streams import State
 
     streams = KafkaStreams(upper_topology(), {"application.id": "life",
                                               "state.dir": str(tmp_path)}, out=None)

@@ -18,12 +18,11 @@ from raystreams.config import EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION
 from raystreams.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
 from raystreams.dsl.windows import (
     EmitStrategy,
-    InvalidWindowArgument,
     SessionWindows,
     SlidingWindows,
     TimeWindows,
 )
-from raystreams.errors import TopologyException
+from raystreams.errors import IllegalArgumentException, TopologyException
 from raystreams.testing import TopologyTestDriver
 from raystreams.windowed import SessionWindow, TimeWindow, Windowed
 
@@ -521,7 +520,7 @@ def test_repartition_topic_is_named_after_the_store():
 # ----------------------------------------------------------------------------- retention
 def test_retention_smaller_than_size_plus_grace_is_rejected():
     grouped = StreamsBuilder().stream("topic").group_by_key()
-    with pytest.raises(InvalidWindowArgument, match=(
+    with pytest.raises(IllegalArgumentException, match=(
             r"The retention period of the window store x must be no smaller than its window "
             r"size plus the grace period. Got size=\[10\], grace=\[5\], retention=\[14\]")):
         grouped.windowed_by(TimeWindows.of_size_and_grace(10, 5)).count(
@@ -530,7 +529,7 @@ def test_retention_smaller_than_size_plus_grace_is_rejected():
 
 def test_sliding_retention_needs_twice_the_time_difference():
     grouped = StreamsBuilder().stream("topic").group_by_key()
-    with pytest.raises(InvalidWindowArgument, match=(
+    with pytest.raises(IllegalArgumentException, match=(
             r"must be no smaller than 2 \* time difference plus the grace period. Got time "
             r"difference=\[10\], grace=\[1\], retention=\[20\]")):
         grouped.windowed_by(SlidingWindows.of_time_difference_and_grace(10, 1)).count(
@@ -539,7 +538,7 @@ def test_sliding_retention_needs_twice_the_time_difference():
 
 def test_session_retention_needs_gap_plus_grace():
     grouped = StreamsBuilder().stream("topic").group_by_key()
-    with pytest.raises(InvalidWindowArgument, match=(
+    with pytest.raises(IllegalArgumentException, match=(
             r"The retention period of the session store x must be no smaller than the session "
             r"inactivity gap plus the grace period. Got gap=\[10\], grace=\[2\], "
             r"retention=\[11\]")):

@@ -9,14 +9,13 @@ import pytest
 
 from raystreams.dsl.windows import (
     EmitStrategy,
-    InvalidWindowArgument,
     JoinWindows,
     SessionWindows,
     SlidingWindows,
     TimeWindows,
     duration_ms,
 )
-from raystreams.errors import StreamsError
+from raystreams.errors import IllegalArgumentException, StreamsError
 from raystreams.windowed import TimeWindow
 
 
@@ -34,13 +33,13 @@ def test_time_windows_sizes_and_grace():
 
 @pytest.mark.parametrize("size", [0, -1])
 def test_time_window_size_must_be_positive(size):
-    with pytest.raises(InvalidWindowArgument, match=r"Window size \(sizeMs\) must be larger than zero"):
+    with pytest.raises(IllegalArgumentException, match=r"Window size \(sizeMs\) must be larger than zero"):
         TimeWindows.of_size_with_no_grace(size)
 
 
 @pytest.mark.parametrize("advance", [0, -1, 11])
 def test_advance_must_be_positive_and_at_most_the_size(advance):
-    with pytest.raises(InvalidWindowArgument,
+    with pytest.raises(IllegalArgumentException,
                        match="Window advancement interval should be more than zero and less than "
                              f"window duration which is 10 ms, but given advancement interval is: "
                              f"{advance} ms"):
@@ -48,7 +47,7 @@ def test_advance_must_be_positive_and_at_most_the_size(advance):
 
 
 def test_time_window_grace_must_not_be_negative():
-    with pytest.raises(InvalidWindowArgument, match="Grace period must not be negative."):
+    with pytest.raises(IllegalArgumentException, match="Grace period must not be negative."):
         TimeWindows.of_size_and_grace(10, -1)
     TimeWindows.of_size_and_grace(10, 0)
 
@@ -62,7 +61,7 @@ def test_invalid_argument_is_a_value_error_and_a_streams_error():
 
 @pytest.mark.parametrize("bad", ["10", 1.5, None, True])
 def test_durations_are_timedelta_or_int_ms(bad):
-    with pytest.raises(InvalidWindowArgument, match="size"):
+    with pytest.raises(IllegalArgumentException, match="size"):
         TimeWindows.of_size_with_no_grace(bad)
 
 
@@ -122,9 +121,9 @@ def test_sliding_windows():
     assert SlidingWindows.of_time_difference_with_no_grace(5).grace_ms == 0
     assert w == SlidingWindows.of_time_difference_and_grace(5000, 2000)
     assert pickle.loads(pickle.dumps(w)) == w
-    with pytest.raises(InvalidWindowArgument, match="Window time difference must not be negative."):
+    with pytest.raises(IllegalArgumentException, match="Window time difference must not be negative."):
         SlidingWindows.of_time_difference_with_no_grace(-1)
-    with pytest.raises(InvalidWindowArgument, match="Window grace period must not be negative."):
+    with pytest.raises(IllegalArgumentException, match="Window grace period must not be negative."):
         SlidingWindows.of_time_difference_and_grace(1, -1)
 
 
@@ -136,9 +135,9 @@ def test_session_windows():
     assert w == SessionWindows.of_inactivity_gap_and_grace(5000, 2000)
     assert w != SessionWindows.of_inactivity_gap_and_grace(5000, 1)
     assert repr(w) == "SessionWindows{gapMs=5000, graceMs=2000}"
-    with pytest.raises(InvalidWindowArgument, match="Gap time cannot be negative."):
+    with pytest.raises(IllegalArgumentException, match="Gap time cannot be negative."):
         SessionWindows.of_inactivity_gap_with_no_grace(-1)
-    with pytest.raises(InvalidWindowArgument, match="Grace period cannot be negative."):
+    with pytest.raises(IllegalArgumentException, match="Grace period cannot be negative."):
         SessionWindows.of_inactivity_gap_and_grace(1, -1)
 
 
@@ -154,10 +153,10 @@ def test_join_windows_before_after_size():
 
 
 def test_join_windows_validation():
-    with pytest.raises(InvalidWindowArgument,
+    with pytest.raises(IllegalArgumentException,
                        match=r"Window interval \(ie, beforeMs\+afterMs\) must not be negative."):
         JoinWindows.of_time_difference_with_no_grace(5).after(-6)
-    with pytest.raises(InvalidWindowArgument, match="Grace period must not be negative."):
+    with pytest.raises(IllegalArgumentException, match="Grace period must not be negative."):
         JoinWindows.of_time_difference_and_grace(5, -1)
     with pytest.raises(NotImplementedError, match="windowsFor"):
         JoinWindows.of_time_difference_with_no_grace(5).windows_for(0)
@@ -178,7 +177,7 @@ def test_emit_strategy():
     assert EmitStrategy.on_window_close() == EmitStrategy.on_window_close()
     assert EmitStrategy.on_window_close() != EmitStrategy.on_window_update()
     assert pickle.loads(pickle.dumps(EmitStrategy.on_window_close())).type == "ON_WINDOW_CLOSE"
-    with pytest.raises(InvalidWindowArgument):
+    with pytest.raises(IllegalArgumentException):
         EmitStrategy("SOMETIMES")  # type: ignore[arg-type]
 
 
@@ -186,7 +185,6 @@ def test_unlimited_windows():
     from datetime import datetime
 
     from raystreams import UnlimitedWindows
-    from raystreams.dsl.windows import InvalidWindowArgument
     from raystreams.windowed import LONG_MAX, UnlimitedWindow
 
     windows = UnlimitedWindows.of()
@@ -196,5 +194,5 @@ def test_unlimited_windows():
     assert later == UnlimitedWindows.of().start_on(5000) and later != windows
     assert later.windows_for(4999) == {} and later.windows_for(5000) == {5000: UnlimitedWindow(5000)}
     assert repr(later) == "UnlimitedWindows{startMs=5000}"
-    with pytest.raises(InvalidWindowArgument, match="cannot be negative"):
+    with pytest.raises(IllegalArgumentException, match="cannot be negative"):
         windows.start_on(-1)

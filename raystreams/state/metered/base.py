@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from raystreams.errors import ProcessorStateException
+from raystreams.errors import IllegalArgumentException, ProcessorStateException
 from raystreams.state.context import default_serdes
-from raystreams.state.errors import StoreArgumentError
 from raystreams.state.names import changelog_topic
 from raystreams.state.serdes import ValueAndTimestampSerde
 
@@ -24,8 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["MeteredStore", "close_quietly", "null_key"]
 
 
-def null_key(what: str = "key") -> StoreArgumentError:
-    return StoreArgumentError(f"{what} cannot be None")
+def null_key(what: str = "key") -> IllegalArgumentException:
+    return IllegalArgumentException(f"{what} cannot be None")
 
 
 def close_quietly(it: Iterator[Any]) -> None:

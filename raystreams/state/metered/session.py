@@ -10,8 +10,8 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from raystreams.errors import IllegalArgumentException
 from raystreams.state.base.key_schema import LONG_MAX
-from raystreams.state.errors import StoreArgumentError
 from raystreams.state.metered.base import MeteredStore, close_quietly, null_key
 from raystreams.state.metered.window import _ms
 from raystreams.state.types import KeyValue, KeyValueIterator
@@ -111,7 +111,7 @@ class MeteredSessionStore(MeteredStore, Generic[K, V]):
                 return KeyValueIterator(_sessions(by_end(end_from, end_to), self._kd, self._vd, self._topic))
             it = self._down.fetch(None, None, end_from, LONG_MAX, True)
             return KeyValueIterator(_sessions(it, self._kd, self._vd, self._topic, end_from, end_to))
-        raise StoreArgumentError(f"find_sessions takes 2, 3 or 4 arguments, got {n}")
+        raise IllegalArgumentException(f"find_sessions takes 2, 3 or 4 arguments, got {n}")
 
     def backward_find_sessions(self, *args: Any) -> KeyValueIterator[Windowed[K], V]:
         n = len(args)
@@ -119,7 +119,7 @@ class MeteredSessionStore(MeteredStore, Generic[K, V]):
             return self._find(args[0], None, args[1], args[2], False, True)
         if n == 4:
             return self._find(args[0], args[1], args[2], args[3], False, False)
-        raise StoreArgumentError(f"backward_find_sessions takes 3 or 4 arguments, got {n}")
+        raise IllegalArgumentException(f"backward_find_sessions takes 3 or 4 arguments, got {n}")
 
     def fetch(self, *args: Any) -> KeyValueIterator[Windowed[K], V]:
         """``fetch(key)``: all sessions of a key; ``fetch(key_from, key_to)``: of a key range."""
@@ -127,11 +127,11 @@ class MeteredSessionStore(MeteredStore, Generic[K, V]):
             return self._find(args[0], None, 0, LONG_MAX, True, True)
         if len(args) == 2:
             return self._find(args[0], args[1], 0, LONG_MAX, True, False)
-        raise StoreArgumentError(f"fetch takes 1 or 2 arguments, got {len(args)}")
+        raise IllegalArgumentException(f"fetch takes 1 or 2 arguments, got {len(args)}")
 
     def backward_fetch(self, *args: Any) -> KeyValueIterator[Windowed[K], V]:
         if len(args) == 1:
             return self._find(args[0], None, 0, LONG_MAX, False, True)
         if len(args) == 2:
             return self._find(args[0], args[1], 0, LONG_MAX, False, False)
-        raise StoreArgumentError(f"backward_fetch takes 1 or 2 arguments, got {len(args)}")
+        raise IllegalArgumentException(f"backward_fetch takes 1 or 2 arguments, got {len(args)}")

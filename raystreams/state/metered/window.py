@@ -11,8 +11,8 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from raystreams.errors import IllegalArgumentException
 from raystreams.state.base.key_schema import INT_MAX, LONG_MAX
-from raystreams.state.errors import StoreArgumentError
 from raystreams.state.metered.base import MeteredStore, close_quietly, null_key
 from raystreams.state.names import to_epoch_millis
 from raystreams.state.types import KeyValue, KeyValueIterator
@@ -107,7 +107,7 @@ class MeteredWindowStore(MeteredStore, Generic[K, V]):
             return self._fetch_key(args[0], args[1], args[2], True)
         if n == 4:
             return self._fetch_range(args[0], args[1], args[2], args[3], True)
-        raise StoreArgumentError(f"fetch takes 2, 3 or 4 arguments, got {n}")
+        raise IllegalArgumentException(f"fetch takes 2, 3 or 4 arguments, got {n}")
 
     def backward_fetch(self, *args: Any) -> Any:
         """``backward_fetch(key, time_from, time_to)`` or ``backward_fetch(key_from, key_to, time_from, time_to)``."""
@@ -116,7 +116,7 @@ class MeteredWindowStore(MeteredStore, Generic[K, V]):
             return self._fetch_key(args[0], args[1], args[2], False)
         if n == 4:
             return self._fetch_range(args[0], args[1], args[2], args[3], False)
-        raise StoreArgumentError(f"backward_fetch takes 3 or 4 arguments, got {n}")
+        raise IllegalArgumentException(f"backward_fetch takes 3 or 4 arguments, got {n}")
 
     def _fetch_one(self, key: K, time: int) -> V | None:
         if key is None:

@@ -6,14 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from raystreams.errors import StreamsError, TopologyException
+from raystreams.errors import (
+    IllegalArgumentException,
+    InvalidStoreNameException,
+    StreamsError,
+    TopologyException,
+)
 from raystreams.serde import Serdes
 from raystreams.state import (
-    InvalidStoreNameError,
     KeyValue,
     KeyValueStore,
     SessionStore,
-    StoreArgumentError,
     Stores,
     TimestampedKeyValueStore,
     ValueAndTimestamp,
@@ -41,7 +44,7 @@ def test_legal_names(name):
     (None, "expected a str"),
 ])
 def test_illegal_names_fail_clearly(name, reason):
-    with pytest.raises(InvalidStoreNameError, match=reason) as info:
+    with pytest.raises(InvalidStoreNameException, match=reason) as info:
         Stores.persistent_key_value_store(name)
     assert info.value.store_name == name
     assert isinstance(info.value, TopologyException) and isinstance(info.value, StreamsError)
@@ -55,7 +58,7 @@ def test_illegal_names_fail_clearly(name, reason):
     lambda n: Stores.in_memory_session_store(n, 10),
 ])
 def test_every_factory_validates_names(factory):
-    with pytest.raises(InvalidStoreNameError):
+    with pytest.raises(InvalidStoreNameException):
         factory("bad name")
 
 
@@ -149,11 +152,11 @@ def test_durations():
     assert Stores.in_memory_session_store("s", timedelta(seconds=5)).retention_period == 5000
     assert Stores.persistent_window_store("w", timedelta(days=1), 1000).segment_interval == 43_200_000
     assert Stores.persistent_window_store("w", 1000, 10).segment_interval == 60_000
-    with pytest.raises(StoreArgumentError, match="retentionPeriod cannot be negative"):
+    with pytest.raises(IllegalArgumentException, match="retentionPeriod cannot be negative"):
         Stores.in_memory_session_store("s", -1)
-    with pytest.raises(StoreArgumentError, match="must be int milliseconds or a timedelta"):
+    with pytest.raises(IllegalArgumentException, match="must be int milliseconds or a timedelta"):
         Stores.in_memory_session_store("s", 1.5)
-    with pytest.raises(StoreArgumentError, match="maxCacheSize cannot be negative"):
+    with pytest.raises(IllegalArgumentException, match="maxCacheSize cannot be negative"):
         Stores.lru_map("l", -1)
 
 

@@ -10,9 +10,9 @@ import logging
 
 import pytest
 
-from raystreams.errors import InvalidStateStoreException
+from raystreams.errors import IllegalArgumentException, InvalidStateStoreException
 from raystreams.serde import Serdes, StringSerde
-from raystreams.state import KeyValue, StoreArgumentError, Stores
+from raystreams.state import KeyValue, Stores
 
 
 @pytest.fixture(params=[False, True], ids=["uncached", "cached"])
@@ -145,15 +145,15 @@ def test_invalid_range_is_empty_and_warns(store, caplog, method, bounds):
 
 
 def test_none_keys_are_rejected(store):
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.put(None, "x")
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.get(None)
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.delete(None)
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.put_if_absent(None, "x")
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.put_all([(1, "one"), (None, "x")])
     store.put(1, None)  # a None value is a delete, not an error
     assert store.get(1) is None

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from raystreams.errors import ProcessorStateException
+from raystreams.errors import ProcessorStateException, TaskCorruptedException
 from raystreams.serde import Serdes
 from raystreams.state import (
     ChangelogRecord,
@@ -15,7 +15,6 @@ from raystreams.state import (
     KeyValue,
     OffsetCheckpoint,
     Stores,
-    TaskCorruptedError,
     TaskStateManager,
 )
 from raystreams.state.checkpoint import OFFSET_UNKNOWN
@@ -207,7 +206,7 @@ def test_eos_consumes_the_checkpoint_and_detects_unclean_state(make_context, tas
     manager.close()  # an unclean stop: no new checkpoint
 
     manager, _, _ = open_task(make_context, task_dir, supplier, eos=True)
-    with pytest.raises(TaskCorruptedError) as info:
+    with pytest.raises(TaskCorruptedException) as info:
         manager.initialize_offsets()
     assert info.value.stores == ["a", "b"] and info.value.task_id == "0_2"
     manager.wipe()

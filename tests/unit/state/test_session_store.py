@@ -10,8 +10,9 @@ import time
 
 import pytest
 
+from raystreams.errors import IllegalArgumentException
 from raystreams.serde import Serdes
-from raystreams.state import KeyValue, StoreArgumentError, Stores
+from raystreams.state import KeyValue, Stores
 from raystreams.windowed import SessionWindow, Windowed
 
 RETENTION = 10_000
@@ -254,15 +255,15 @@ def test_iterator_peek(store):
 
 
 def test_null_keys_are_rejected(store):
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.find_sessions(None, 1, 2)
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.fetch(None)
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.remove(None)
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.put(None, 1)
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.put(Windowed(None, SessionWindow(0, 1)), 1)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from raystreams.errors import IllegalArgumentException
 from raystreams.serde import Serdes
-from raystreams.state import KeyValue, StoreArgumentError, Stores
+from raystreams.state import KeyValue, Stores
 from raystreams.windowed import TimeWindow, Windowed
 
 WINDOW_SIZE = 3
@@ -258,11 +259,11 @@ def test_delete_and_update(store):
 
 
 def test_null_keys_are_rejected(store):
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.put(None, "anyValue", 0)
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.fetch(None, 1, 2)
-    with pytest.raises(StoreArgumentError):
+    with pytest.raises(IllegalArgumentException):
         store.fetch(None, 1)
 
 
@@ -365,5 +366,5 @@ def test_timedelta_arguments(window_supplier):
     from datetime import timedelta
     supplier = Stores.in_memory_window_store("w", timedelta(minutes=2), timedelta(milliseconds=3))
     assert (supplier.retention_period, supplier.window_size, supplier.segment_interval) == (120_000, 3, 60_000)
-    with pytest.raises(StoreArgumentError, match="retention period of the window store w must be no smaller"):
+    with pytest.raises(IllegalArgumentException, match="retention period of the window store w must be no smaller"):
         Stores.persistent_window_store("w", 2, 3)
