@@ -77,9 +77,14 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
 
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; tested equal to _EXPORTS
     from raystreams.config import StreamsConfig
+    from raystreams.dsl.branched import BranchedKStream
     from raystreams.dsl.builder import StreamsBuilder
+    from raystreams.dsl.cogrouped import CogroupedKStream
+    from raystreams.dsl.grouped import KGroupedStream, KGroupedTable
+    from raystreams.dsl.kstream import KStream
+    from raystreams.dsl.ktable import GlobalKTable, KTable
     from raystreams.dsl.params import (
         Branched,
         Consumed,
@@ -92,9 +97,30 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Repartitioned,
         StreamJoined,
     )
+    from raystreams.dsl.suppressed import BufferConfig, Suppressed
+    from raystreams.dsl.table_joined import TableJoined
+    from raystreams.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
+    from raystreams.dsl.windows import (
+        EmitStrategy,
+        JoinWindows,
+        SessionWindows,
+        SlidingWindows,
+        TimeWindows,
+        UnlimitedWindows,
+    )
     from raystreams.errors import StreamsError
     from raystreams.keyvalue import KeyValue
-    from raystreams.processor.api import Processor, ProcessorContext, PunctuationType, Record
-    from raystreams.serde import Serdes
+    from raystreams.processor.api import (
+        FixedKeyProcessor,
+        Headers,
+        Processor,
+        ProcessorContext,
+        PunctuationType,
+        Record,
+    )
+    from raystreams.runtime.kafka_streams import KafkaStreams
+    from raystreams.serde import Serde, Serdes
+    from raystreams.state import QueryableStoreTypes, Stores, ValueAndTimestamp
+    from raystreams.topology.description import TopologyDescription
     from raystreams.topology.topology import Topology
     from raystreams.windowed import Windowed

@@ -43,3 +43,19 @@ def test_import_is_light():
     code = "import sys, raystreams; print('ray' in sys.modules, 'confluent_kafka' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_type_checking_imports_cover_every_export():
+    """Type checkers see the lazy names through the ``if TYPE_CHECKING:`` block of
+    ``raystreams/__init__.py``; it must import each exported name from its ``_EXPORTS`` module."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(raystreams.__file__).read_text())
+    blocks = [node for node in tree.body if isinstance(node, ast.If)
+              and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"]
+    assert len(blocks) == 1
+    imported = {alias.asname or alias.name: node.module for node in blocks[0].body
+                if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert imported == raystreams._EXPORTS
+    assert sorted(imported) == raystreams.__all__
