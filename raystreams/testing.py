@@ -97,6 +97,17 @@ class TopologyTestDriver:
             ``dummy-topology-test-driver-app-id``.
         initial_wall_clock_time: the mock wall clock's start (ms or datetime); the current
             time by default, as in Kafka's driver.
+
+    Example:
+        >>> from raystreams import Serdes, StreamsBuilder
+        >>> builder = StreamsBuilder()
+        >>> builder.stream("in").map_values(str.upper).to("out")
+        >>> with TopologyTestDriver(builder.build()) as driver:
+        ...     words = driver.create_input_topic("in", Serdes.String(), Serdes.String())
+        ...     upper = driver.create_output_topic("out", Serdes.String(), Serdes.String())
+        ...     words.pipe_input("k", "hello")
+        ...     upper.read_key_values_to_list()
+        [KeyValue(key='k', value='HELLO')]
     """
 
     def __init__(self, topology: Topology, config: Any = None,

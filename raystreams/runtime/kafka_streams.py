@@ -8,11 +8,18 @@ one task actor per task. States follow Kafka Streams: CREATED → REBALANCING �
 PENDING_SHUTDOWN → NOT_RUNNING, or ERROR.
 
 Example:
-    >>> from raystreams import KafkaStreams, StreamsBuilder   # doctest: +SKIP
-    >>> builder = StreamsBuilder()                             # doctest: +SKIP
-    >>> builder.stream("in").map_values(str.upper).to("out")   # doctest: +SKIP
-    >>> streams = KafkaStreams(builder.build(), {"application.id": "upper"})  # doctest: +SKIP
-    >>> streams.start(); ...; streams.close()                  # doctest: +SKIP
+    >>> from raystreams import KafkaStreams, StreamsBuilder
+    >>> builder = StreamsBuilder()
+    >>> builder.stream("in").map_values(str.upper).to("out")
+    >>> streams = KafkaStreams(builder.build(), {"application.id": "upper"})
+    >>> streams.state()
+    <State.CREATED: 'CREATED'>
+
+    Running it needs a broker and Ray, so the doctests stop here (``TopologyTestDriver`` runs
+    the same topology without either):
+
+    >>> streams.start()  # doctest: +SKIP
+    >>> streams.close()  # doctest: +SKIP
 """
 
 from __future__ import annotations
