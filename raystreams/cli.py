@@ -57,6 +57,7 @@ from raystreams.config.keys import (
     PROCESSING_GUARANTEE_CONFIG,
 )
 from raystreams.errors import CliException
+from raystreams.runtime.task_state import TaskState
 
 log = logging.getLogger("raystreams.cli")
 
@@ -217,7 +218,7 @@ def _progress_line(streams: Any) -> str:
     tasks = m.get("tasks", {})
     restoring = sum(1 for t in tasks.values()
                     if not t.get("restore_done", True) and t.get("records_to_restore"))
-    starting = sum(1 for t in tasks.values() if t.get("state") != "RUNNING")
+    starting = sum(1 for t in tasks.values() if t.get("state") != TaskState.RUNNING)
     text = (f"state {streams.state()}: {len(tasks)} tasks, {m['records_processed']} records "
             f"processed, {m['records_produced']} produced, lag {m['total_lag']}, "
             f"{m['commits']} commits, {m['restarts']} restarts")

@@ -44,6 +44,7 @@ from raystreams.kafka.partitioner import default_partition
 from raystreams.runtime import actor_options as opts
 from raystreams.runtime.metrics import aggregate
 from raystreams.runtime.placement import AppPlan, plan_app
+from raystreams.runtime.task_state import TaskState
 from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -337,8 +338,7 @@ class KafkaStreams:
                 self._set_state(State.ERROR)
                 return
             tasks = status["tasks"].values()
-            all_running = all(t["state"] == "RUNNING" and t["runner_state"] == "RUNNING"
-                              for t in tasks)
+            all_running = all(t["state"] == t["runner_state"] == TaskState.RUNNING for t in tasks)
             if all_running and self._state is State.REBALANCING:
                 self._set_state(State.RUNNING)
             elif not all_running and self._state is State.RUNNING:

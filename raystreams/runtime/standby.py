@@ -43,6 +43,7 @@ from raystreams.runtime.changelog_reader import (
 )
 from raystreams.runtime.metrics import RunnerMetrics
 from raystreams.runtime.placement import TaskSpec
+from raystreams.runtime.task_state import TaskState
 from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class StandbyRunner:
             lambda cfg, kind: create_consumer(
                 cfg, kind, client_id=f"{cfg.application_id}-{spec.task_id}-standby-{replica}"))
         self._state_manager_factory = default_state_manager_factory()
-        self.state = "CREATED"
+        self.state = TaskState.CREATED
         self.metrics = RunnerMetrics(spec.task_id)
         self.task: StreamTask | None = None
         self.consumer: Any = None
@@ -119,7 +120,7 @@ class StandbyRunner:
     def initialize(self) -> None:
         """Open the stores (wiping state an unclean stop left under exactly_once_v2) and
         assign the changelog partitions from the local checkpoint or the beginning."""
-        self.state = "RESTORING"
+        self.state = TaskState.RESTORING
         self.task, offsets, _ = open_state(self._open, f"{self.task_id} standby {self.replica}")
         self.consumer = self._consumer_factory(self.config, "restore")
         assignment = []
@@ -129,7 +130,7 @@ class StandbyRunner:
             assignment.append(TopicPartition(tp[0], tp[1], begin))
         self.consumer.assign(assignment)
         self.metrics.records_to_restore = 0
-        self.state = "RUNNING"
+        self.state = TaskState.RUNNING
         log.info("[%s standby %d] following %s from %s", self.task_id, self.replica,
                  sorted(f"{t}-{p}" for t, p in offsets), self._applied)
 
@@ -184,7 +185,7 @@ class StandbyRunner:
                     task.close(clean=False)  # checkpointed above; close must not re-check
                 if self.consumer is not None:
                     self.consumer.close()
-                self.state = "CLOSED" if clean else "FAILED"
+                self.state = TaskState.CLOSED if clean else TaskState.FAILED
             if clean and task is not None and self.handoff_to is not None:
                 self._hand_over(Path(task.task_dir), self.handoff_to)
 

@@ -64,11 +64,11 @@ from raystreams.runtime.changelog_reader import (
 from raystreams.runtime.global_stream_thread import GlobalStreamThread
 from raystreams.runtime.metrics import RunnerMetrics
 from raystreams.runtime.placement import TaskSpec
+from raystreams.runtime.task_state import TaskState
 from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
 
-CREATED, RESTORING, RUNNING, CLOSED, FAILED = "CREATED", "RESTORING", "RUNNING", "CLOSED", "FAILED"
 BATCH_SIZE = 2000
 ALOS_CHECKPOINT_INTERVAL_S = 5.0
 
@@ -149,7 +149,7 @@ class TaskRunner:
         self._state_manager_factory = (state_manager_factory if state_manager_factory is not None
                                        else default_state_manager_factory())
         self.incarnation = incarnation
-        self.state = CREATED
+        self.state = TaskState.CREATED
         self.metrics = RunnerMetrics(spec.task_id)
         self.commit_interval_s = self.config[COMMIT_INTERVAL_MS_CONFIG] / 1000.0
         self.poll_timeout_s = min(self.config[POLL_MS_CONFIG], 100) / 1000.0
@@ -181,7 +181,7 @@ class TaskRunner:
         self.collector = KafkaRecordCollector(
             self.producer, task_id=self.task_id,
             production_handler=self.config.get(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG))
-        self.state = RESTORING
+        self.state = TaskState.RESTORING
         if self.topology.global_stores:
             self.globals = GlobalStreamThread(self.task_id, self.topology, self.config,
                                               self.collector, self._consumer_factory,
@@ -209,7 +209,7 @@ class TaskRunner:
                 self._committed[(topic, partition)] = offset
                 self.metrics.committed[tp_name(topic, partition)] = offset
         self._last_commit = time.monotonic()
-        self.state = RUNNING
+        self.state = TaskState.RUNNING
         log.info("[%s] running: %s from committed offsets %s", self.task_id,
                  [tp_name(t, p) for t, p in spec.consumer_partitions],
                  {tp_name(*tp): o for tp, o in committed.items()})
@@ -349,7 +349,7 @@ class TaskRunner:
         """Clean: commit and checkpoint, then close. Unclean: abort, commit nothing."""
         with self._lock:
             try:
-                if clean and self.state == RUNNING and self.task is not None:
+                if clean and self.state == TaskState.RUNNING and self.task is not None:
                     self.commit()
                     sm = self.task.state_manager
                     if sm is not None and sm.changelog_partitions():
@@ -376,7 +376,7 @@ class TaskRunner:
                         log.exception("[%s] error closing the consumer", self.task_id)
                 if self.producer is not None:
                     self.producer.close()
-                self.state = CLOSED if clean else FAILED
+                self.state = TaskState.CLOSED if clean else TaskState.FAILED
         log.info("[%s] closed (%s)", self.task_id, "clean" if clean else "after an error")
 
     # ------------------------------------------------------------------ reading
@@ -407,7 +407,7 @@ class TaskRunner:
                                f"{sorted(_QUERY_METHODS)}")
         from raystreams.errors import InvalidStateStoreException
 
-        if self.state != RUNNING:  # restoring (or closed): its contents are not complete
+        if self.state != TaskState.RUNNING:  # restoring (or closed): its contents are not complete
             raise InvalidStateStoreException(f"store {store!r} of task {self.task_id} is not "
                                              f"queryable while the task is {self.state}; retry")
         with self._lock:

@@ -51,6 +51,7 @@ from raystreams.config.keys import (
 )
 from raystreams.runtime import actor_options as opts
 from raystreams.runtime.placement import AppPlan, TaskSpec, spread
+from raystreams.runtime.task_state import TaskState
 from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class _Task:
     name: str | None = None
     incarnation: int = -1
     watch_ref: Any = None
-    state: str = "PENDING"  # PENDING, STARTING, RUNNING, RESTARTING, FAILED, STOPPED
+    state: TaskState = TaskState.PENDING
     node_id: str | None = None
     restarts: deque = field(default_factory=deque)  # wall-clock times of recent restarts
     total_restarts: int = 0
@@ -162,7 +163,7 @@ class Supervisor:
                 continue
             task = self.tasks[task_id]
             task.handle, task.name, task.incarnation = handle, name, incarnation
-            task.state = "RUNNING"
+            task.state = TaskState.RUNNING
             handle.start.remote()
             task.watch_ref = handle.watch.remote()
             try:  # where it runs, so a node join moves only what balance needs
@@ -250,7 +251,7 @@ class Supervisor:
         task.node_id = node_id
         task.handle.start.remote()
         task.watch_ref = task.handle.watch.remote()
-        task.state = "STARTING" if task.total_restarts == 0 else "RUNNING"
+        task.state = TaskState.STARTING if task.total_restarts == 0 else TaskState.RUNNING
         self._event("started", task.spec.task_id, incarnation=task.incarnation, node=node_id)
 
     # ------------------------------------------------------------------ standby replicas
@@ -415,7 +416,7 @@ class Supervisor:
             now = time.monotonic()
             self._event("failed", task.spec.task_id, cause=cause, error=error)
             if len(task.restarts) > self.max_restarts:
-                task.state = "FAILED"
+                task.state = TaskState.FAILED
                 self.state = "ERROR"
                 self.error = (f"task {task.spec.task_id} failed {len(task.restarts)} times "
                               f"within {self.window_s:.0f} s (task.max.restarts="
@@ -425,7 +426,7 @@ class Supervisor:
                 threading.Thread(target=self._stop_all, daemon=True).start()
                 return
             backoff = min(MAX_BACKOFF_S, 0.1 * 2 ** (len(task.restarts) - 1))
-            task.state = "RESTARTING"
+            task.state = TaskState.RESTARTING
             task.restart_at = now + backoff
 
     def _restart_due(self) -> None:
@@ -434,7 +435,7 @@ class Supervisor:
                 return
             now = time.monotonic()
             for task in self.tasks.values():
-                if task.state == "RESTARTING" and now >= task.restart_at:
+                if task.state == TaskState.RESTARTING and now >= task.restart_at:
                     nodes = self._alive_nodes()
                     current = {t.spec.task_id: t.node_id for t in self.tasks.values()
                                if t is not task}
@@ -466,7 +467,7 @@ class Supervisor:
             current = {tid: t.node_id for tid, t in self.tasks.items()}
             targets = spread(self.tasks, nodes, current)
             moves = [t for tid, t in self.tasks.items()
-                     if t.handle is not None and t.state in ("RUNNING", "STARTING")
+                     if t.handle is not None and t.state in (TaskState.RUNNING, TaskState.STARTING)
                      and targets.get(tid) != t.node_id]
             log.info("nodes joined %s: moving %d tasks", sorted(joined), len(moves))
             for task in moves:
@@ -509,8 +510,9 @@ class Supervisor:
         tasks = {}
         for tid, task in self.tasks.items():
             st = states.get(tid)
-            if st is not None and task.state == "STARTING" and st["state"] == "RUNNING":
-                task.state = "RUNNING"
+            if (st is not None and task.state == TaskState.STARTING
+                    and st["state"] == TaskState.RUNNING):
+                task.state = TaskState.RUNNING
             if st is not None:
                 task.node_id = st.get("node_id") or task.node_id
             tasks[tid] = {"state": task.state, "runner_state": st["state"] if st else None,
@@ -564,8 +566,8 @@ class Supervisor:
         with self._lock:
             for t, _ in handles:
                 self._kill(t)
-                if t.state != "FAILED":
-                    t.state = "STOPPED"
+                if t.state != TaskState.FAILED:
+                    t.state = TaskState.STOPPED
             for s in standbys:
                 self._kill_standby(s)
 

@@ -18,7 +18,8 @@ from raystreams.errors import (
 )
 from raystreams.kafka.producer import DeliveryFailure, StreamsProducer
 from raystreams.runtime.placement import plan_app, spread
-from raystreams.runtime.stream_thread import CLOSED, FAILED, RUNNING, TaskRunner
+from raystreams.runtime.stream_thread import TaskRunner
+from raystreams.runtime.task_state import TaskState
 
 
 class FakeError:
@@ -201,7 +202,7 @@ def test_at_least_once_flushes_then_commits_next_offsets(tmp_path):
     assert producer.sent == [("out", b"k", b"A"), ("out", b"k", b"B")]
     assert consumer.commits == [{("in", 1): 2}]
     runner.close()
-    assert runner.state == CLOSED and consumer.closed
+    assert runner.state is TaskState.CLOSED and consumer.closed
 
 
 def test_exactly_once_sends_offsets_with_the_transaction(tmp_path):
@@ -290,7 +291,7 @@ def test_fenced_producer_becomes_task_migrated(tmp_path):
     with pytest.raises(TaskMigratedException, match="fenced"):
         runner.run_once()
     runner.close(clean=False)
-    assert runner.state == FAILED
+    assert runner.state is TaskState.FAILED
 
 
 def test_fatal_consumer_error_fails_and_retriable_one_does_not(tmp_path):
@@ -312,7 +313,7 @@ def test_commit_retries_while_the_coordinator_moves(tmp_path):
     runner.initialize()
     runner.run_once()
     assert consumer.commits == [{("in", 1): 1}]
-    assert runner.state == RUNNING
+    assert runner.state is TaskState.RUNNING
 
 
 def test_query_rejects_writes(tmp_path):
