@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
+from raystreams.errors import IllegalArgumentException
+
 __all__ = [
     "LONG_MAX",
     "SessionWindow",
@@ -36,7 +38,7 @@ class Window:
         end: End of the window in ms; not before ``start``.
 
     Raises:
-        ValueError: ``start`` is negative or ``end`` is smaller than ``start``.
+        IllegalArgumentException: ``start`` is negative or ``end`` is smaller than ``start``.
     """
 
     __slots__ = ("start", "end")
@@ -46,9 +48,10 @@ class Window:
 
     def __init__(self, start: int, end: int) -> None:
         if start < 0:
-            raise ValueError(f"Window start cannot be negative, got {start}")
+            raise IllegalArgumentException(f"Window start cannot be negative, got {start}")
         if end < start:
-            raise ValueError(f"Window end ({end}) cannot be smaller than window start ({start})")
+            raise IllegalArgumentException(
+                f"Window end ({end}) cannot be smaller than window start ({start})")
         _set(self, "start", start)
         _set(self, "end", end)
 
@@ -111,16 +114,17 @@ class TimeWindow(Window):
     """A half-open window ``[start, end)`` of tumbling and hopping windows (Kafka's ``TimeWindow``).
 
     Raises:
-        ValueError: ``end`` is not greater than ``start``, or ``start`` is negative.
+        IllegalArgumentException: ``end`` is not greater than ``start``, or ``start`` is negative.
     """
 
     __slots__ = ()
 
     def __init__(self, start: int, end: int) -> None:
         if start < 0:
-            raise ValueError(f"Window start cannot be negative, got {start}")
+            raise IllegalArgumentException(f"Window start cannot be negative, got {start}")
         if end <= start:
-            raise ValueError(f"TimeWindow end ({end}) must be greater than its start ({start})")
+            raise IllegalArgumentException(
+                f"TimeWindow end ({end}) must be greater than its start ({start})")
         _set(self, "start", start)
         _set(self, "end", end)
 

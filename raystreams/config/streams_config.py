@@ -31,7 +31,7 @@ from raystreams.config.keys import (
     ConsumerKind,
 )
 from raystreams.config.validators import _missing
-from raystreams.errors import ConfigException
+from raystreams.errors import ConfigException, IllegalArgumentException
 from raystreams.serde import Serde
 
 logger = logging.getLogger(__name__)
@@ -293,7 +293,8 @@ class StreamsConfig:
         specific = {"main": MAIN_CONSUMER_PREFIX, "restore": RESTORE_CONSUMER_PREFIX,
                     "global": GLOBAL_CONSUMER_PREFIX}
         if kind not in specific:
-            raise ValueError(f"consumer kind must be one of {', '.join(specific)}, got {kind!r}")
+            raise IllegalArgumentException(
+                f"consumer kind must be one of {', '.join(specific)}, got {kind!r}")
         eos = self.exactly_once
         props: dict[str, Any] = {
             "enable.auto.commit": False,
@@ -346,8 +347,9 @@ class StreamsConfig:
             self._force(props, "enable.idempotence", True, "exactly_once_v2 needs idempotence")
         if transactional_id is not None:
             if not eos:
-                raise ValueError("a transactional.id is only used under processing.guarantee="
-                                 f"exactly_once_v2, but it is {self._values[PROCESSING_GUARANTEE_CONFIG]!r}")
+                raise IllegalArgumentException(
+                    "a transactional.id is only used under processing.guarantee=exactly_once_v2, "
+                    f"but it is {self._values[PROCESSING_GUARANTEE_CONFIG]!r}")
             props["transactional.id"] = transactional_id
         else:
             props.pop("transactional.id", None)

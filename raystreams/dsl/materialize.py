@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from raystreams.dsl.params import Materialized
+from raystreams.errors import IllegalArgumentException
 from raystreams.state.types import KeyValue, KeyValueIterator, ValueAndTimestamp
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ class LocalTimestampedKVBuilder:
 
     def __init__(self, name: str | None, key_serde: Any, value_serde: Any) -> None:
         if not name:
-            raise ValueError("a store needs a name")
+            raise IllegalArgumentException("a store needs a name")
         self.name = name
         self.key_serde = key_serde
         self.value_serde = value_serde
@@ -274,7 +275,7 @@ class LocalTimestampedKVStore:
     # ---------------------------------------------------------------- writes
     def _key_bytes(self, key: Any) -> bytes:
         if key is None:
-            raise ValueError(f"store {self.name}: key cannot be None")
+            raise IllegalArgumentException(f"store {self.name}: key cannot be None")
         kb = self.key_serde.serialize(self._topic, key)
         return kb if kb is not None else b""
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import struct
 
+from raystreams.errors import IllegalArgumentException
+
 __all__ = ["murmur2", "to_positive", "default_partition"]
 
 _SEED = 0x9747B28C
@@ -93,10 +95,10 @@ def default_partition(key_bytes: bytes | None, num_partitions: int) -> int | Non
         A partition in ``range(num_partitions)``, or ``None`` for a null key.
 
     Raises:
-        ValueError: If ``num_partitions`` is not positive.
+        IllegalArgumentException: If ``num_partitions`` is not positive.
     """
     if num_partitions <= 0:
-        raise ValueError(f"num_partitions must be positive, got {num_partitions}")
+        raise IllegalArgumentException(f"num_partitions must be positive, got {num_partitions}")
     if key_bytes is None:
         return None
     return (_murmur2_u32(key_bytes) & 0x7FFFFFFF) % num_partitions

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Generic, Literal, TypeVar
 
+from raystreams.errors import IllegalArgumentException
 from raystreams.state.cache.caching_kv import CachingKeyValueStore
 from raystreams.state.cache.caching_segmented import CachingSegmentedStore
 from raystreams.state.changelog.logging_layer import (
@@ -50,7 +51,7 @@ class StoreBuilder(Generic[S]):
 
     def __init__(self, supplier: Any, key_serde: Any, value_serde: Any) -> None:
         if supplier is None:
-            raise ValueError("supplier cannot be None")
+            raise IllegalArgumentException("supplier cannot be None")
         self.supplier = supplier
         self._key_serde = key_serde
         self._value_serde = value_serde

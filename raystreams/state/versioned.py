@@ -19,7 +19,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from raystreams.errors import ProcessorStateException
+from raystreams.errors import IllegalArgumentException, ProcessorStateException
 from raystreams.state.builders import StoreBuilder
 from raystreams.state.memory.kv import InMemoryKeyValueStore
 from raystreams.state.metered.base import MeteredStore, null_key
@@ -51,7 +51,7 @@ class VersionedRecord:
 
     def __init__(self, value: Any, timestamp: int, valid_to: int | None = None) -> None:
         if value is None:
-            raise ValueError("a VersionedRecord's value cannot be None")
+            raise IllegalArgumentException("a VersionedRecord's value cannot be None")
         self.value = value
         self.timestamp = timestamp
         self.valid_to = valid_to
@@ -191,12 +191,12 @@ class VersionedBytesStoreSupplier:
                  persistent: bool = True) -> None:
         self.name = validate_store_name(name)
         if history_retention_ms < 0:
-            raise ValueError("historyRetention cannot be negative")
+            raise IllegalArgumentException("historyRetention cannot be negative")
         self.history_retention_ms = history_retention_ms
         self.segment_interval_ms = (segment_interval_ms if segment_interval_ms is not None
                                     else _default_segment_interval(history_retention_ms))
         if self.segment_interval_ms <= 0:
-            raise ValueError("segmentInterval must be strictly positive")
+            raise IllegalArgumentException("segmentInterval must be strictly positive")
         self._persistent = persistent
 
     def get(self) -> Any:

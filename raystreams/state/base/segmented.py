@@ -18,7 +18,7 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from raystreams.errors import InvalidStateStoreException
+from raystreams.errors import IllegalArgumentException, InvalidStateStoreException
 from raystreams.state.base.bytes_store import BytesIterator, DirtyEntry, invalid_range
 from raystreams.state.base.key_schema import LONG_MAX, KeySchema
 
@@ -91,7 +91,8 @@ class SegmentedStore:
     def __init__(self, name: str, retention_ms: int, segment_interval_ms: int, schema: KeySchema,
                  provider: SegmentProvider) -> None:
         if segment_interval_ms < 1:
-            raise ValueError(f"segment interval of store {name} must be positive, got {segment_interval_ms}")
+            raise IllegalArgumentException(
+                f"segment interval of store {name} must be positive, got {segment_interval_ms}")
         self._name = name
         self.retention_period = retention_ms
         self.segment_interval = segment_interval_ms

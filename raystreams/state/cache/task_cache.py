@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from raystreams.errors import ProcessorStateException
+from raystreams.errors import IllegalArgumentException, ProcessorStateException
 from raystreams.processor.api import RecordContext
 from raystreams.state.base.sorted_keys import SortedKeySet
 
@@ -224,7 +224,7 @@ class TaskCache:
 
     def __init__(self, max_bytes: int) -> None:
         if max_bytes < 0:
-            raise ValueError(f"cache size cannot be negative, got {max_bytes}")
+            raise IllegalArgumentException(f"cache size cannot be negative, got {max_bytes}")
         self.max_bytes = max_bytes
         self.size = 0
         self.evicts = 0

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from raystreams.errors import InvalidStateStoreException
+from raystreams.errors import IllegalArgumentException, InvalidStateStoreException
 from raystreams.state.base.bytes_store import BytesIterator, DirtyEntry, invalid_range
 
 if TYPE_CHECKING:
@@ -33,7 +33,8 @@ class MemoryLRUStore:
 
     def __init__(self, name: str, max_cache_size: int) -> None:
         if max_cache_size < 0:
-            raise ValueError(f"max_cache_size of store {name} cannot be negative, got {max_cache_size}")
+            raise IllegalArgumentException(
+                f"max_cache_size of store {name} cannot be negative, got {max_cache_size}")
         self._name = name
         self.max_cache_size = max_cache_size
         self._map: OrderedDict[bytes, bytes] = OrderedDict()
