@@ -10,8 +10,11 @@ if TYPE_CHECKING:
     from raystreams.topology.topology import Topology
 
 
-def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def dot_id(text: str) -> str:
+    """``text`` as a quoted DOT id or label: any name (dots, dashes, quotes) is safe in it;
+    a newline becomes DOT's ``\\n`` line break."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
 
 
 def topology_to_dot(topology: Topology, *, status: dict[str, str] | None = None) -> str:
@@ -30,46 +33,46 @@ def topology_to_dot(topology: Topology, *, status: dict[str, str] | None = None)
         is_global = any(topology.is_global_source(n) for n in names)
         label = f"Sub-topology: {gid}" + (" (global store)" if is_global else "")
         lines.append(f"  subgraph cluster_{gid} {{")
-        lines.append(f"    label={_q(label)}; style=rounded; color=gray50;")
+        lines.append(f"    label={dot_id(label)}; style=rounded; color=gray50;")
         for name in names:
             spec = topology.nodes[name]
             fill = status.get(name)
-            extra = f', style="filled,rounded", fillcolor={_q(fill)}' if fill else ""
+            extra = f', style="filled,rounded", fillcolor={dot_id(fill)}' if fill else ""
             if isinstance(spec, SourceSpec):
-                lines.append(f"    {_q(name)} [shape=box, penwidth=2, label={_q('Source: ' + name)}"
+                lines.append(f"    {dot_id(name)} [shape=box, penwidth=2, label={dot_id('Source: ' + name)}"
                              f"{extra}];")
             elif isinstance(spec, SinkSpec):
-                lines.append(f"    {_q(name)} [shape=box, penwidth=2, label={_q('Sink: ' + name)}"
+                lines.append(f"    {dot_id(name)} [shape=box, penwidth=2, label={dot_id('Sink: ' + name)}"
                              f"{extra}];")
             else:
                 style = extra or ', style=rounded'
-                lines.append(f"    {_q(name)} [shape=box{style}, label={_q(name)}];")
+                lines.append(f"    {dot_id(name)} [shape=box{style}, label={dot_id(name)}];")
         lines.append("  }")
         for name in names:
             spec = topology.nodes[name]
             if isinstance(spec, SourceSpec):
                 for topic in spec.topics:
                     topics.add(topic)
-                    lines.append(f"  {_q('topic:' + topic)} -> {_q(name)};")
+                    lines.append(f"  {dot_id('topic:' + topic)} -> {dot_id(name)};")
                 if spec.pattern is not None:
                     pat = "pattern:" + spec.pattern.pattern
                     topics.add(pat)
-                    lines.append(f"  {_q('topic:' + pat)} -> {_q(name)};")
+                    lines.append(f"  {dot_id('topic:' + pat)} -> {dot_id(name)};")
             elif isinstance(spec, SinkSpec):
                 target = spec.topic if spec.topic is not None else f"<{getattr(spec.topic_extractor, '__name__', 'extractor')}>"
                 topics.add(target)
-                lines.append(f"  {_q(name)} -> {_q('topic:' + target)};")
+                lines.append(f"  {dot_id(name)} -> {dot_id('topic:' + target)};")
             if isinstance(spec, ProcessorSpec):
                 for store in spec.stores:
                     stores.add(store)
-                    lines.append(f"  {_q(name)} -> {_q('store:' + store)} [style=dotted, dir=both];")
+                    lines.append(f"  {dot_id(name)} -> {dot_id('store:' + store)} [style=dotted, dir=both];")
             for parent in spec.predecessors:
-                lines.append(f"  {_q(parent)} -> {_q(name)};")
+                lines.append(f"  {dot_id(parent)} -> {dot_id(name)};")
     for topic in sorted(topics):
         internal = topology.is_internal_topic(topic)
         style = ", style=dashed" if internal else ""
-        lines.append(f"  {_q('topic:' + topic)} [shape=ellipse{style}, label={_q(topic)}];")
+        lines.append(f"  {dot_id('topic:' + topic)} [shape=ellipse{style}, label={dot_id(topic)}];")
     for store in sorted(stores):
-        lines.append(f"  {_q('store:' + store)} [shape=cylinder, label={_q(store)}];")
+        lines.append(f"  {dot_id('store:' + store)} [shape=cylinder, label={dot_id(store)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
