@@ -255,8 +255,7 @@ def _app_details(snap: AppSnapshot) -> None:
         st.error(snap.error)
     if snap.config:
         st.caption("Configuration")
-        st.dataframe(pd.DataFrame(list(snap.config), columns=["Key", "Value"]), hide_index=True,
-                     key="config_table")
+        st.dataframe(pd.DataFrame(list(snap.config), columns=["Key", "Value"]), hide_index=True,)
 
 
 # --------------------------------------------------------------------------- Topology
@@ -286,7 +285,7 @@ def _topology_live(ctx: Context, snap: AppSnapshot) -> None:
     lags = topic_lag(snap.tasks)
     topics = [{"Topic": t.name, "Kind": t.kind, "Partitions": t.partitions,
                "Lag": lags.get(t.name)} for t in snap.topology.topics]
-    st.dataframe(pd.DataFrame(topics), hide_index=True, key="topics_table")
+    st.dataframe(pd.DataFrame(topics), hide_index=True)
     stores = []
     for store in snap.topology.stores:
         metrics = snap.store_metrics(store.name)
@@ -297,7 +296,7 @@ def _topology_live(ctx: Context, snap: AppSnapshot) -> None:
                        "Changelog": store.changelog_topic or store.source_topic or "",
                        "Entries (approx.)": sum(entries) if entries else None,
                        "On disk": fmt_bytes(sum(size)) if size else ""})
-    st.dataframe(pd.DataFrame(stores), hide_index=True, key="stores_table")
+    st.dataframe(pd.DataFrame(stores), hide_index=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -369,7 +368,7 @@ def _tasks_live(ctx: Context, snap: AppSnapshot) -> None:
         details = ", ".join(f"{tid} (+{history.trend(tid).rate_per_s:,.1f} records/s)"
                             for tid in growing)
         st.warning(f"Lag grew on each of the last {GROWING_POLLS} polls: {details}.")
-    st.dataframe(pd.DataFrame(task_rows(snap, history)), hide_index=True, key="tasks_table",
+    st.dataframe(pd.DataFrame(task_rows(snap, history)), hide_index=True,
                  column_config={
                      "Lag trend": st.column_config.LineChartColumn("Lag trend", y_min=0),
                      "Busy": st.column_config.ProgressColumn("Busy", format="percent",
@@ -395,8 +394,8 @@ def _bottlenecks(snap: AppSnapshot, history: LagHistory) -> None:
             st.caption(title)
             items = ranking[kind]
             if items:
-                st.dataframe(pd.DataFrame([{"Task": b.task_id, "Why": b.detail} for b in items]),
-                             hide_index=True, key=f"bottleneck_{kind}")
+                st.dataframe(pd.DataFrame([{"Task": b.task_id, title: b.detail} for b in items]),
+                             hide_index=True)
             else:
                 st.write("none")
 
@@ -423,7 +422,7 @@ def _show_task(task: TaskInfo, now: float) -> None:
               "End offset": p.end_offset, "Lag": p.records_behind,
               "Lag time": fmt_duration(p.lag_ms / 1000) if p.lag_ms is not None else ""}
              for p in task.partitions]
-    st.dataframe(pd.DataFrame(parts), hide_index=True, key="partitions_table")
+    st.dataframe(pd.DataFrame(parts), hide_index=True)
     if task.restore is not None and not task.restore.done:
         r = task.restore
         st.progress(r.fraction, text=f"Restoring: {r.records_restored:,} of "
@@ -434,7 +433,7 @@ def _show_task(task: TaskInfo, now: float) -> None:
                                     "Actor": s.location.actor_name, "Running": s.running,
                                     "Lag": s.lag_records, "Promotions": s.promotions}
                                    for s in task.standbys]),
-                     hide_index=True, key="standbys_table")
+                     hide_index=True)
     if task.last_error is not None:
         err = task.last_error
         where = ", ".join(f"{k} {v}" for k, v in (("processor", err.processor),
@@ -500,7 +499,7 @@ def _store_summary(snap: AppSnapshot, store: StoreInfo) -> None:
     if metrics:
         st.dataframe(pd.DataFrame([{"Task": m.task_id, "Entries (approx.)": m.approx_entries,
                                     "On disk": fmt_bytes(m.bytes_on_disk)} for m in metrics]),
-                     hide_index=True, key="store_instances")
+                     hide_index=True)
 
 
 def _query_form(store: StoreInfo, kind: str) -> dict[str, Any] | None:
@@ -551,6 +550,9 @@ def _run_query(ctx: Context, store: StoreInfo, request: dict[str, Any], limit: i
         if lookup is not None:
             show_lookup(lookup, raw)
         return
+    if ctx.state.get("state_limit") != limit:  # a new page size starts from the first page
+        ctx.state["state_limit"] = limit
+        ctx.state["state_cursors"] = [None]
     cursors = ctx.state.setdefault("state_cursors", [None])
     cursor = cursors[-1]
     calls: dict[str, Callable[[], EntryPage]] = {
@@ -634,7 +636,7 @@ def show_page(page: EntryPage, raw: bool, *, windowed: bool) -> None:
             row["Raw key"] = hex_bytes(e.raw_key)
             row["Raw value"] = hex_bytes(e.raw_value)
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="entries_table")
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
 # --------------------------------------------------------------------------- Events
@@ -661,7 +663,7 @@ def _events_live(ctx: Context, snap: AppSnapshot) -> None:
                              "task": [e.task_id or "app" for e in events],
                              "event": [e.kind for e in events]})
     st.scatter_chart(timeline, x="time", y="task", color="event", height=220)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="events_table")
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
     for e in events:
         if e.error is not None and e.error.traceback:
             with st.expander(f"{fmt_time(e.at)} {e.kind} {e.task_id}: {e.error}"):

@@ -58,6 +58,7 @@ T0 = 1_765_000_000.0  # the fake's wall clock starts here (2025-12-06)
 
 def build_model() -> TopologyModel:
     builder = StreamsBuilder()
+    builder.global_table("user.profiles-v2")  # sub-topology 0: a global store, no tasks
     lines = builder.stream(INPUT)
     (lines.flat_map_values(str.split)
         .group_by(lambda key, word: word)
@@ -194,9 +195,9 @@ class FakeSource:
                          raw_key=word.encode() if raw else None,
                          raw_value=struct.pack(">q", value) if raw and value is not None else None)
 
-    def _entry(self, word: str, value: Any, raw: bool, **window: int) -> StoreEntry:
+    def _entry(self, store: str, word: str, value: Any, raw: bool, **window: int) -> StoreEntry:
         partition = default_partition(word.encode(), PARTITIONS)
-        task_id = f"2_{partition}"
+        task_id = f"{self.model.store(store).subtopology}_{partition}"
         return StoreEntry(word, value, task_id, int(T0 * 1000), stale=task_id == "2_2",
                           raw_key=word.encode() if raw else None,
                           raw_value=struct.pack(">q", value) if raw else None, **window)
@@ -216,18 +217,18 @@ class FakeSource:
         self._check_app(app_id)
         info = self._store(store)
         if info.store_type in ("window", "timestamped_window", "session"):
-            entries = [e for w in sorted(COUNTS) for e in self._windows(w, raw)]
+            entries = [e for w in sorted(COUNTS) for e in self._windows(store, w, raw)]
             return self._page(entries, cursor, limit)
         words = sorted(COUNTS)
         if kind == "range":
             words = [w for w in words if (start is None or w >= start) and (end is None or w <= end)]
         elif kind == "prefix":
             words = [w for w in words if w.startswith(prefix or "")]
-        return self._page([self._entry(w, COUNTS[w], raw) for w in words], cursor, limit)
+        return self._page([self._entry(store, w, COUNTS[w], raw) for w in words], cursor, limit)
 
-    def _windows(self, word: str, raw: bool) -> list[StoreEntry]:
+    def _windows(self, store: str, word: str, raw: bool) -> list[StoreEntry]:
         base = int(T0 * 1000) - int(T0 * 1000) % 60_000
-        return [self._entry(word, COUNTS[word] + i, raw, window_start=base + 60_000 * i,
+        return [self._entry(store, word, COUNTS[word] + i, raw, window_start=base + 60_000 * i,
                             window_end=base + 60_000 * (i + 1)) for i in range(3)]
 
     def fetch_window(self, app_id: str, store: str, key: str, time_from: int, time_to: int, *,
@@ -237,7 +238,7 @@ class FakeSource:
         self._check_app(app_id)
         self._store(store)
         word = parse_key_text(key, "String")
-        entries = [e for e in self._windows(word, raw) if word in COUNTS
+        entries = [e for e in self._windows(store, word, raw) if word in COUNTS
                    and time_from <= e.window_start <= time_to]
         return self._page(entries, cursor, limit)
 
@@ -249,7 +250,7 @@ class FakeSource:
         self._check_app(app_id)
         self._store(store)
         word = parse_key_text(key, "String")
-        entries = [e for e in self._windows(word, raw) if word in COUNTS
+        entries = [e for e in self._windows(store, word, raw) if word in COUNTS
                    and e.window_end >= earliest_session_end
                    and (latest_session_start is None or e.window_start <= latest_session_start)]
         return self._page(entries, cursor, limit)
