@@ -68,16 +68,20 @@ def main(argv: list[str]) -> None:
     app_id, refresh = _sidebar(source, options, params)
     remember_ctx = Context(source, app_id, options.timeout, refresh, st.session_state, params)
     remember(remember_ctx, "app", app_id)
-    wanted_page = params.get("page", PAGES[0][0])
-    pages = []
+    pages = {}
     for slug, title, render, icon in PAGES:
         def page(render=render) -> None:  # one function per page, bound to its renderer
             render(Context(source, app_id, options.timeout, refresh, st.session_state, params))
         page.__name__ = f"page_{slug}"
-        pages.append(st.Page(page, title=title, icon=icon, url_path=slug,
-                             default=slug == wanted_page))
-    current = st.navigation(pages)
-    remember(remember_ctx, "page", current.title.lower())
+        pages[slug] = st.Page(page, title=title, icon=icon, url_path=slug,
+                              default=slug == PAGES[0][0])
+    current = st.navigation(list(pages.values()))
+    # A page is its URL path (/tasks?app=wc&task=1_0); ``?page=tasks`` on the root URL opens
+    # it too (AppTest has no URL path for pages that are functions).
+    wanted = params.get("page")
+    if wanted in pages and current.url_path == "" and pages[wanted] is not current:
+        keep = {k: v for k, v in params.to_dict().items() if k != "page"}
+        st.switch_page(pages[wanted], query_params=keep)
     current.run()
 
 

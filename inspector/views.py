@@ -265,13 +265,10 @@ def topology_page(ctx: Context) -> None:
     st.header("Topology")
     if not require_app(ctx):
         return
-    chart, side = st.columns([3, 2])
-    with chart:
-        live(ctx, _topology_live)
-    with side:
-        snap = guarded(ctx, lambda: ctx.source.snapshot(ctx.app_id, timeout=ctx.timeout))
-        if snap is not None:
-            _topology_text(snap)
+    live(ctx, _topology_live)
+    snap = guarded(ctx, lambda: ctx.source.snapshot(ctx.app_id, timeout=ctx.timeout))
+    if snap is not None:
+        _topology_text(snap)
 
 
 def topology_dot(snap: AppSnapshot) -> str:
@@ -285,7 +282,8 @@ def _topology_live(ctx: Context, snap: AppSnapshot) -> None:
     lags = topic_lag(snap.tasks)
     topics = [{"Topic": t.name, "Kind": t.kind, "Partitions": t.partitions,
                "Lag": lags.get(t.name)} for t in snap.topology.topics]
-    st.dataframe(pd.DataFrame(topics), hide_index=True)
+    tables = st.columns(2)
+    tables[0].dataframe(pd.DataFrame(topics), hide_index=True)
     stores = []
     for store in snap.topology.stores:
         metrics = snap.store_metrics(store.name)
@@ -296,7 +294,7 @@ def _topology_live(ctx: Context, snap: AppSnapshot) -> None:
                        "Changelog": store.changelog_topic or store.source_topic or "",
                        "Entries (approx.)": sum(entries) if entries else None,
                        "On disk": fmt_bytes(sum(size)) if size else ""})
-    st.dataframe(pd.DataFrame(stores), hide_index=True)
+    tables[1].dataframe(pd.DataFrame(stores), hide_index=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -309,7 +307,7 @@ def dot_to_svg(dot: str) -> bytes:
 def _topology_text(snap: AppSnapshot) -> None:
     dot = topology_dot(snap)
     name = snap.application_id
-    buttons = st.columns(2)
+    buttons = st.columns([1, 1, 4])
     buttons[0].download_button("Download DOT", dot, file_name=f"{name}-topology.dot",
                                mime="text/vnd.graphviz", key="download_dot")
     if shutil.which("dot") is not None:
@@ -318,8 +316,8 @@ def _topology_text(snap: AppSnapshot) -> None:
                                    key="download_svg")
     else:
         buttons[1].caption("SVG download needs Graphviz's `dot` (apt-get install graphviz).")
-    st.caption("`Topology.describe()`")
-    st.code(snap.topology.description, language=None)
+    with st.expander("`Topology.describe()`", expanded=True):
+        st.code(snap.topology.description, language=None)
 
 
 # --------------------------------------------------------------------------- Tasks

@@ -9,6 +9,7 @@ Commands::
     raystreams produce TOPIC [--key-separator :]        (stdin lines, as kafka-console-producer)
     raystreams consume TOPIC [--from-beginning] [--print-key] [--value-deserializer long] ...
     raystreams demo [--duration SECONDS]
+    raystreams inspect [--address auto] [--app APP_ID] [--port 8501] [--host 127.0.0.1]
 
 **The app module convention.** ``APP.py`` is a Python file with a function ``app()`` that
 returns ``(topology, config)``: a ``Topology`` (``StreamsBuilder().build()``) and its config
@@ -592,6 +593,46 @@ def _inline_wordcount(source: str, sink: str) -> Any:
 # --------------------------------------------------------------------------- main
 
 
+def inspector_app_path() -> Path:
+    """``inspector/app.py``: beside the ``raystreams`` package in a checkout or an editable
+    install, else the installed ``inspector`` package's."""
+    import raystreams
+
+    candidates = [Path(raystreams.__file__).resolve().parents[1] / "inspector" / "app.py"]
+    spec = importlib.util.find_spec("inspector")
+    if spec is not None and spec.origin:
+        candidates.append(Path(spec.origin).parent / "app.py")
+    for path in candidates:
+        if path.is_file() and (path.parent / "views.py").is_file():
+            return path
+    raise CliError("the inspector's app (inspector/app.py) is not installed with this "
+                   "raystreams; install raystreams from its source tree (pip install -e .)")
+
+
+def inspect_command(args: argparse.Namespace) -> list[str]:
+    """The ``streamlit run`` command line ``raystreams inspect`` starts."""
+    command = [sys.executable, "-m", "streamlit", "run", str(inspector_app_path()),
+               "--server.headless", "true", "--server.address", args.host,
+               "--server.port", str(args.port), "--server.fileWatcherType", "none",
+               "--client.toolbarMode", "viewer",
+               "--browser.gatherUsageStats", "false", "--", "--address", args.address]
+    if args.app:
+        command += ["--app", args.app]
+    return command
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    command = inspect_command(args)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: the inspector listens on {args.host}: anyone who reaches it sees "
+              "your apps' topology, metrics and state (it is read-only)", file=sys.stderr)
+    print(f"raystreams inspector on http://{args.host}:{args.port} (read-only; Ctrl-C stops it)",
+          flush=True)
+    # Become the Streamlit server, so Ctrl-C and SIGTERM reach it directly.
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="raystreams", description="Kafka Streams for Python, on Ray.",
@@ -666,6 +707,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--top", type=int, default=8)
     demo.add_argument("--bootstrap-servers", "--bootstrap-server", dest="bootstrap_servers")
     demo.set_defaults(func=cmd_demo)
+
+    inspect = sub.add_parser("inspect", help="the inspector: live topology, tasks, lag, state "
+                                             "(a Streamlit app)")
+    inspect.add_argument("--address", default="auto",
+                         help="the Ray cluster (default: auto, the running one or $RAY_ADDRESS)")
+    inspect.add_argument("--app", default=None, metavar="APP_ID",
+                         help="open this application.id first")
+    inspect.add_argument("--port", type=int, default=8501)
+    inspect.add_argument("--host", default="127.0.0.1",
+                         help="the address to listen on (default: this machine only)")
+    inspect.set_defaults(func=cmd_inspect)
     return parser
 
 

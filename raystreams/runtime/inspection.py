@@ -765,7 +765,10 @@ def to_dot(topology: TopologyModel, tasks: Sequence[TaskInfo] = (),
     by_name = {p.name: p for p in processors}
     busy_of_sub = _node_busy(topology, tasks)
     lag_of_topic = topic_lag(tasks)
-    lines = ["digraph topology {", "  rankdir=LR;", "  compound=true;",
+    # Top to bottom: a sub-topology's chain reads down, sub-topologies sit side by side, so
+    # the graph fits a wide page (left to right it gets too long for labels to stay legible).
+    lines = ["digraph topology {", "  rankdir=TB;", "  compound=true;",
+             '  graph [fontname="Helvetica", fontsize=11];',
              '  node [fontname="Helvetica", fontsize=10];',
              '  edge [fontname="Helvetica", fontsize=9];']
     for sub in sorted(topology.subtopologies, key=lambda s: s.id):
