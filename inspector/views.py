@@ -341,18 +341,19 @@ def task_rows(snap: AppSnapshot, history: LagHistory) -> list[dict[str, Any]]:
     for t in snap.tasks:
         trend = history.trend(t.task_id)
         restore = t.restore
+        # What says whether a task keeps up comes first; where it runs after.
         rows.append({
             "Task": t.task_id, "State": t.state,
             "In state": fmt_duration(t.time_in_state(snap.taken_at)),
-            "Node": t.node_id or "", "Actor": t.actor_name or t.actor_id or "",
-            "PID": t.pid, "Incarnation": t.incarnation, "Restarts": t.restarts,
             "Lag": t.lag_records, "Lag trend": history.series(t.task_id),
             "Lag time": fmt_duration(t.lag_ms / 1000) if t.lag_ms is not None else "",
             "Catch-up ETA": fmt_duration(trend.eta_s) if trend.eta_s else "",
-            "In/s": t.records_in_per_s, "Out/s": t.records_out_per_s, "Busy": t.busy_ratio,
-            "Commit ms": t.commit_latency_ms,
+            "Busy": t.busy_ratio, "In/s": t.records_in_per_s, "Out/s": t.records_out_per_s,
+            "Commit ms": t.commit_latency_ms, "Restarts": t.restarts,
             "Restore": restore.fraction if restore is not None else None,
             "Restore ETA": fmt_duration(restore.eta_s) if restore and not restore.done else "",
+            "Node": t.node_id or "", "Actor": t.actor_name or t.actor_id or "",
+            "PID": t.pid, "Incarnation": t.incarnation,
             "Last error": str(t.last_error) if t.last_error else "",
         })
     return rows

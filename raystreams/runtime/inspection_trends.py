@@ -132,7 +132,7 @@ def rank_bottlenecks(snapshot: AppSnapshot, history: LagHistory | None = None,
             if trend.rate_per_s is not None and trend.rate_per_s > 0:
                 growth.append(Bottleneck("lag_growth", t.task_id, trend.rate_per_s,
                                          f"lag +{trend.rate_per_s:,.1f} records/s"))
-    restarts = [Bottleneck("restarts", t.task_id, float(t.restarts), f"{t.restarts} restarts")
+    restarts = [Bottleneck("restarts", t.task_id, float(t.restarts), f"{t.restarts} restart" + ("s" if t.restarts > 1 else ""))
                 for t in tasks if t.restarts > 0]
     ranked: dict[BottleneckKind, list[Bottleneck]] = {
         "busy": busy, "lag_growth": growth, "skew": _skew(tasks), "restarts": restarts}
