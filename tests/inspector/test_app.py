@@ -165,12 +165,17 @@ def state_page(inspector_app, store: str = "word-counts"):
     return run(inspector_app(page="state", app=APP, store=store))
 
 
-def test_key_lookup_shows_the_route_value_and_raw_bytes(inspector_app):
+def look_up(inspector_app, key: str):
+    """The State page of word-counts after looking ``key`` up."""
     at = state_page(inspector_app)
-    assert at.query_params["store"] == "word-counts"
-    at.text_input(key="key").input("kafka")
+    at.text_input(key="key").input(key)
     at.button[0].click()
-    run(at)
+    return run(at)
+
+
+def test_key_lookup_shows_the_route_value_and_raw_bytes(inspector_app):
+    at = look_up(inspector_app, "kafka")
+    assert at.query_params["store"] == "word-counts"
     partition = default_partition(b"kafka", PARTITIONS)
     route = next(m for m in texts(at.markdown) if m.startswith("**Route**"))
     assert (f"partition **{partition}** → task **2_{partition}** → actor "
@@ -184,18 +189,12 @@ def test_key_lookup_shows_the_route_value_and_raw_bytes(inspector_app):
 
 def test_answers_from_a_restoring_task_are_marked_stale(inspector_app):
     word = next(w for w in COUNTS if default_partition(w.encode(), PARTITIONS) == 2)
-    at = state_page(inspector_app)
-    at.text_input(key="key").input(word)
-    at.button[0].click()
-    run(at)
+    at = look_up(inspector_app, word)
     assert any("Answered by task 2_2 while it restores" in w for w in texts(at.warning))
 
 
 def test_missing_key_and_typed_code_are_plain_data(inspector_app):
-    at = state_page(inspector_app)
-    at.text_input(key="key").input("__import__('os').getcwd()")
-    at.button[0].click()
-    run(at)
+    at = look_up(inspector_app, "__import__('os').getcwd()")
     assert any("No value for key" in i for i in texts(at.info))
 
 
