@@ -18,7 +18,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from inspector.sources import Options, load_source, parse_options  # noqa: E402
-from inspector.views import PAGES, Context, guarded, remember  # noqa: E402
+from inspector.views import PAGES, PICKED_APP, Context, guarded, remember  # noqa: E402
 from raystreams.runtime.inspection import InspectionSource  # noqa: E402
 
 REFRESH_CHOICES = (1.0, 2.0, 3.0, 5.0, 10.0, 30.0)
@@ -36,7 +36,10 @@ def _sidebar(source: InspectionSource, options: Options, params: dict) -> tuple[
     apps = guarded(Context(source, None, options.timeout, None, state, params),
                    lambda: source.list_apps(timeout=options.timeout)) or []
     names = [a.application_id for a in apps]
-    wanted = state.get("app") or params.get("app") or options.app
+    picked = state.pop(PICKED_APP, None)  # a row clicked on the Applications page
+    wanted = picked or state.get("app") or params.get("app") or options.app
+    if picked:
+        state["app"] = picked
     if wanted and wanted not in names:
         names.append(wanted)  # keep the linked app: its page says why it does not answer
     if names:

@@ -213,14 +213,20 @@ def applications_page(ctx: Context) -> None:
     live(ctx, _applications_live, snapshot=False)
 
 
+#: session key of an app picked in the Applications table, for the sidebar to take up
+PICKED_APP = "picked_app"
+
+
 def _pick_app(ctx: Context, apps: list[str]) -> None:
     selection = ctx.state.get("apps_table")
     rows = selection.selection.rows if selection is not None else []
     if rows:
-        ctx.state["app"] = apps[rows[0]]
+        ctx.state[PICKED_APP] = apps[rows[0]]
 
 
 def _applications_live(ctx: Context) -> None:
+    if ctx.state.get(PICKED_APP) not in (None, ctx.app_id):
+        st.rerun()  # the whole page: the sidebar and every page follow the picked app
     apps = guarded(ctx, lambda: ctx.source.list_apps(timeout=ctx.timeout))
     if apps is None:
         return

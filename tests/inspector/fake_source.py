@@ -45,6 +45,7 @@ from raystreams.runtime.inspection import (
 )
 
 APP = "wordcount.demo-1"
+FAILED_APP = "fraud-check"
 PARTITIONS = 3
 INPUT = "text.lines-in"
 WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -94,11 +95,12 @@ class FakeSource:
     def list_apps(self, *, timeout: float) -> list[AppSummary]:
         self.calls.append(("list_apps", timeout))
         snap = self._snapshot(self.polls)
-        return [snap.summary(), AppSummary("fraud-check", "ERROR", 4, 0, 4, 0.0, 120,
-                                           error="task 0_1 failed 6 times within 300 s")]
+        return [snap.summary(), self._failed_app().summary()]
 
     def snapshot(self, app_id: str, *, timeout: float) -> AppSnapshot:
         self.calls.append(("snapshot", timeout))
+        if app_id == FAILED_APP:
+            return self._failed_app()
         self._check_app(app_id)
         with self._lock:
             self.polls += 1
@@ -107,7 +109,18 @@ class FakeSource:
 
     def _check_app(self, app_id: str) -> None:
         if app_id != APP:
-            raise UnknownAppError(app_id, [APP, "fraud-check"])
+            raise UnknownAppError(app_id, [APP, FAILED_APP])
+
+    def _failed_app(self) -> AppSnapshot:
+        """The second app: every task failed too often, so the app is in ERROR."""
+        builder = StreamsBuilder()
+        builder.stream("payments").filter(lambda k, v: v is not None).to("payments.checked")
+        model = TopologyModel.from_topology(builder.build(), FAILED_APP, {"payments": 4})
+        error = ErrorInfo("KeyError", "'amount'", TRACEBACK, T0 - 5)
+        tasks = tuple(TaskInfo(f"0_{p}", "FAILED", T0 - 5, "node-a", restarts=6,
+                               last_error=error) for p in range(4))
+        return AppSnapshot(FAILED_APP, "ERROR", T0, model, tasks,
+                           error="task 0_1 failed 6 times within 300 s")
 
     def _snapshot(self, poll: int) -> AppSnapshot:
         now = T0 + 2.0 * poll

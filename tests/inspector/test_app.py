@@ -47,12 +47,23 @@ def test_applications_lists_every_app_and_the_chosen_one(inspector_app):
     wc = apps.iloc[0]
     assert (wc["State"], wc["Tasks"], wc["Running"], wc["Failed"]) == ("RUNNING", 6, 5, 0)
     assert apps.iloc[1]["Error"].startswith("task 0_1 failed")
+    assert (apps.iloc[1]["State"], apps.iloc[1]["Failed"]) == ("ERROR", 4)
     assert [m.value for m in at.metric][:2] == ["RUNNING", "5/6 running"]
     config = frame(at, "config_table")
     assert dict(zip(config["Key"], config["Value"], strict=True))["sasl.jaas.config"] == "[hidden]"
     assert at.query_params["app"] == APP
     # every call the page made carried the timeout
     assert {t for _, t in fake_source.INSTANCES[-1].calls} == {5.0}
+
+
+def test_an_app_picked_in_the_table_becomes_the_app_of_every_page(inspector_app):
+    at = run(inspector_app())
+    at.session_state["picked_app"] = "fraud-check"  # what clicking its row leaves behind
+    run(at)
+    assert at.selectbox(key="app").value == "fraud-check"
+    assert at.query_params["app"] == "fraud-check"
+    assert [m.value for m in at.metric][:2] == ["ERROR", "0/4 running"]
+    assert "task 0_1 failed 6 times within 300 s" in texts(at.error)
 
 
 def test_no_cluster_is_a_message_not_a_traceback(inspector_app):
