@@ -23,6 +23,7 @@ from raystreams.runtime.inspection import InspectionError, InspectionSource
 SOURCE_ENV = "RAYSTREAMS_INSPECTOR_SOURCE"
 ADDRESS_ENV = "RAYSTREAMS_INSPECTOR_ADDRESS"
 APP_ENV = "RAYSTREAMS_INSPECTOR_APP"
+TIMEOUT_ENV = "RAYSTREAMS_INSPECTOR_TIMEOUT"
 #: seconds a page waits for the cluster before it shows what it has
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_REFRESH_S = 2.0
@@ -46,7 +47,8 @@ def parse_options(argv: Sequence[str], environ: dict[str, str] | None = None) ->
     parser.add_argument("--address", default=env.get(ADDRESS_ENV))
     parser.add_argument("--app", default=env.get(APP_ENV))
     parser.add_argument("--source", default=env.get(SOURCE_ENV))
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S)
+    parser.add_argument("--timeout", type=float,
+                        default=float(env.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT_S))
     parser.add_argument("--refresh", type=float, default=DEFAULT_REFRESH_S)
     known, _ = parser.parse_known_args(list(argv))
     return Options(known.address, known.app, known.source, known.timeout, known.refresh)

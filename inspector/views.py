@@ -9,6 +9,7 @@ source has no call that changes an app, and typed keys are parsed as data.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import json
 import shutil
@@ -146,10 +147,20 @@ def show_error(exc: BaseException, timeout: float) -> None:
         st.error(f"The inspector could not read the cluster: {type(exc).__name__}: {exc}")
 
 
+#: seconds a source may overrun its timeout before the page stops waiting for it
+DEADLINE_GRACE_S = 1.0
+# Source calls run here, so a source that ignores its timeout cannot hang a page: the page
+# stops waiting at the deadline (the stuck call finishes, or not, on its own thread).
+_CALLS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="inspector")
+
+
 def guarded(ctx: Context, call: Callable[[], Any]) -> Any:
-    """``call()``, or None after showing why it failed."""
+    """``call()`` within the timeout (plus a grace), or None after showing why it failed."""
     try:
-        return call()
+        return _CALLS.submit(call).result(timeout=ctx.timeout + DEADLINE_GRACE_S)
+    except concurrent.futures.TimeoutError:
+        show_error(TimeoutError(), ctx.timeout)
+        return None
     except Exception as exc:
         show_error(exc, ctx.timeout)
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import struct
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -269,6 +270,16 @@ class FakeSource:
         return self._page(entries, cursor, limit)
 
 
+class HangingSource(FakeSource):
+    """A source that ignores its timeouts: every snapshot takes ``HANG_S``."""
+
+    HANG_S = 4.0
+
+    def snapshot(self, app_id: str, *, timeout: float) -> AppSnapshot:
+        time.sleep(self.HANG_S)
+        return super().snapshot(app_id, timeout=timeout)
+
+
 class NoClusterSource(FakeSource):
     """No Ray cluster answers."""
 
@@ -313,3 +324,7 @@ def no_cluster(address: str | None = None) -> FakeSource:
 def no_apps(address: str | None = None) -> FakeSource:
     return _made(NoAppsSource())
 
+
+
+def hanging_source(address: str | None = None) -> FakeSource:
+    return _made(HangingSource())

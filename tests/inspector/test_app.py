@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import fake_source
 import pytest
 from fake_source import APP, COUNTS, PARTITIONS
@@ -160,6 +162,24 @@ def test_partial_snapshot_is_shown_with_what_is_missing(inspector_app):
     at = run(inspector_app("partial_source", page="tasks", app=APP))
     assert any("Partial snapshot: task 1_2 did not answer" in w for w in texts(at.warning))
     assert len(frame(at, "tasks_table")) == 6
+
+
+def test_a_source_that_overruns_its_timeout_does_not_hang_the_page(inspector_app, monkeypatch):
+    monkeypatch.setenv("RAYSTREAMS_INSPECTOR_TIMEOUT", "0.2")
+    at = inspector_app("hanging_source", page="tasks", app=APP)
+    started = time.monotonic()
+    run(at)
+    assert time.monotonic() - started < fake_source.HangingSource.HANG_S
+    assert any("did not answer within 0.2 s" in w for w in texts(at.warning))
+
+
+def test_a_source_that_cannot_be_loaded_is_a_message(monkeypatch):
+    from conftest import APP_FILE
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RAYSTREAMS_INSPECTOR_SOURCE", "no/such/file.py:make")
+    at = run(AppTest.from_file(str(APP_FILE), default_timeout=30))
+    assert any("cannot start its source" in e and "not found" in e for e in texts(at.error))
 
 
 def test_pausing_keeps_the_page(inspector_app):
