@@ -31,7 +31,8 @@ __all__ = [
     "InspectionSource", "KeyLookup", "NodeInfo", "NoClusterError", "PartitionLag",
     "ProcessorMetrics", "ReplicaLocation", "RestoreProgress", "StandbyInfo", "StoreEntry",
     "StoreInfo", "StoreMetrics", "StoreRoute", "SubtopologyInfo", "TaskInfo", "TopicInfo",
-    "TopologyModel", "UnknownAppError", "busy_level", "parse_key_text", "to_dot",
+    "TopologyModel", "UnknownAppError", "busy_level", "config_summary", "parse_key_text",
+    "to_dot",
 ]
 
 NodeKind = Literal["source", "processor", "sink"]
@@ -353,6 +354,16 @@ class ErrorInfo:
     def __str__(self) -> str:
         return f"{self.type}: {self.message}" if self.type else self.message
 
+    @classmethod
+    def from_exception(cls, exc: BaseException, at: float | None = None) -> ErrorInfo:
+        """The error of ``exc`` with its traceback and, for a ``StreamsException``, where it
+        happened (topic, partition, offset, processor)."""
+        import traceback
+
+        return cls(type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)), at,
+                   getattr(exc, "topic", None), getattr(exc, "partition", None),
+                   getattr(exc, "offset", None), getattr(exc, "processor", None))
+
 
 @dataclass(frozen=True)
 class RestoreProgress:
@@ -495,6 +506,24 @@ class Event:
 
 
 # --------------------------------------------------------------------------- apps
+
+#: parts of config keys whose values the inspector never shows (Kafka's password-type
+#: configs: ``sasl.jaas.config``, ``ssl.key.password``, ``basic.auth.user.info``, ...)
+SECRET_KEY_PARTS = ("password", "secret", "jaas", "token", "credentials", "user.info",
+                    "private.key", "keystore.key", "api.key")
+HIDDEN = "[hidden]"
+
+
+def config_summary(config: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """``AppSnapshot.config`` from an app's config: sorted text pairs, secrets hidden."""
+    pairs = []
+    for key in sorted(config, key=str):
+        name = str(key)
+        lowered = name.lower()
+        value = HIDDEN if any(part in lowered for part in SECRET_KEY_PARTS) else str(config[key])
+        pairs.append((name, value))
+    return tuple(pairs)
+
 
 
 @dataclass(frozen=True)

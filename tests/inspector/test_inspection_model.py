@@ -22,6 +22,7 @@ from raystreams.runtime.inspection import (
     TopologyModel,
     UnknownAppError,
     busy_level,
+    config_summary,
     parse_key_text,
     to_dot,
     topic_lag,
@@ -231,3 +232,29 @@ def test_dot_renders_to_svg_whose_titles_hold_every_name():
         assert f"store:{store.name}" in titles
     for topic in model.topics:
         assert f"topic:{topic.name}" in titles
+
+
+def test_config_summary_hides_secrets():
+    summary = dict(config_summary({
+        "application.id": "wc", "num.stream.threads": 1, "sasl.jaas.config": "user=x pass=y",
+        "ssl.key.password": "k", "ssl.truststore.password": "t",
+        "basic.auth.user.info": "u:p", "bootstrap.servers": "h:9092"}))
+    assert summary["application.id"] == "wc" and summary["num.stream.threads"] == "1"
+    assert summary["bootstrap.servers"] == "h:9092"
+    for key in ("sasl.jaas.config", "ssl.key.password", "ssl.truststore.password",
+                "basic.auth.user.info"):
+        assert summary[key] == "[hidden]"
+    assert list(summary) == sorted(summary)
+
+
+def test_error_info_from_an_exception_keeps_where_and_traceback():
+    from raystreams.errors import StreamsException
+
+    try:
+        raise StreamsException("boom", task_id="0_1", processor="KSTREAM-MAP-0000000001",
+                               topic="in", partition=1, offset=42)
+    except StreamsException as exc:
+        info = ErrorInfo.from_exception(exc, at=5.0)
+    assert (info.type, info.topic, info.partition, info.offset, info.processor, info.at) == (
+        "StreamsException", "in", 1, 42, "KSTREAM-MAP-0000000001", 5.0)
+    assert "boom" in info.message and info.traceback.startswith("Traceback")
