@@ -42,6 +42,7 @@ from raystreams.runtime.inspection import (
     TaskInfo,
     TopologyModel,
     UnknownAppError,
+    config_summary,
     parse_key_text,
 )
 
@@ -132,9 +133,10 @@ class FakeSource:
                        for s, sub in (("word-counts", 2), ("lines-per-minute", 1),
                                       ("line-sessions", 1))
                        for p in range(PARTITIONS))
-        config = (("application.id", APP), ("bootstrap.servers", "127.0.0.1:9092"),
-                  ("processing.guarantee", "exactly_once_v2"), ("num.standby.replicas", "1"),
-                  ("sasl.jaas.config", "[hidden]"))
+        config = config_summary({
+            "application.id": APP, "bootstrap.servers": "127.0.0.1:9092",
+            "processing.guarantee": "exactly_once_v2", "num.standby.replicas": 1,
+            "sasl.jaas.config": 'PlainLoginModule required username="app" password="s3cret";'})
         problems = ("task 1_2 did not answer within 0.5 s: its numbers are from the last poll",) \
             if self.partial else ()
         return AppSnapshot(APP, "RUNNING", now, self.model, tuple(tasks), processors, stores,
