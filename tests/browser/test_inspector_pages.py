@@ -8,12 +8,14 @@ on a real app comes with the live source.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inspector"))
 from fake_source import APP, COUNTS, build_model  # noqa: E402
@@ -39,14 +41,16 @@ def table(page, header: str, timeout_s: float = 30.0) -> list[dict[str, str]]:
 
 
 def settle(page) -> None:
-    """Wait until Streamlit finished the run the page started."""
-    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=30_000)
+    """Wait (a while, for the screenshot's sake) until Streamlit finished the run it started;
+    with live refresh on, a page may start its next run before the wait sees it idle."""
+    with contextlib.suppress(PlaywrightTimeout):
+        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=10_000)
 
 
 def test_topology_svg_names_every_node_store_and_topic(page, inspector_server, screenshot_dir):
     page.goto(f"{inspector_server}/topology?app={APP}")
     chart = page.get_by_test_id("stGraphVizChart")
-    chart.locator("svg g.node").first.wait_for(state="attached", timeout=30_000)
+    chart.locator("svg g.node").first.wait_for(state="attached", timeout=60_000)
     titles = set(chart.locator("svg g.node > title").all_text_contents())
     model = build_model()
     assert {n.name for n in model.nodes} <= titles

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import fake_source
 import pytest
@@ -11,6 +12,8 @@ from fake_source import APP, COUNTS, PARTITIONS
 from raystreams.kafka.partitioner import default_partition
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+APP_FILE = Path(__file__).resolve().parents[2] / "inspector" / "app.py"
 
 
 def run(at):
@@ -174,7 +177,6 @@ def test_a_source_that_overruns_its_timeout_does_not_hang_the_page(inspector_app
 
 
 def test_a_source_that_cannot_be_loaded_is_a_message(monkeypatch):
-    from conftest import APP_FILE
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("RAYSTREAMS_INSPECTOR_SOURCE", "no/such/file.py:make")
