@@ -49,8 +49,12 @@ def _sidebar(source: InspectionSource, options: Options, params: dict) -> tuple[
     else:
         app_id = None
         st.sidebar.caption("No application")
+    if "live" not in state and params.get("live") == "off":
+        state["live"] = False  # a link to a paused view opens paused
     live = st.sidebar.toggle("Live refresh", value=True, key="live",
                              help="Pause to read a page without it changing under you")
+    params_ctx = Context(source, app_id, options.timeout, None, state, params)
+    remember(params_ctx, "live", None if live else "off")
     default = options.refresh if options.refresh in REFRESH_CHOICES else 2.0
     refresh = st.sidebar.select_slider("Every (s)", REFRESH_CHOICES, value=default,
                                        key="refresh", disabled=not live)

@@ -176,10 +176,12 @@ def fetch_snapshot(ctx: Context) -> AppSnapshot | None:
 
 
 def live(ctx: Context, body: Callable[[Context, AppSnapshot], None] | Callable[[Context], None],
-         *, snapshot: bool = True) -> None:
-    """Render ``body`` now and, unless paused, again every ``refresh_s``: with a fresh
-    snapshot of the app, or (``snapshot=False``) to fetch what it needs itself."""
-    run_every = None if ctx.refresh_s is None else dt.timedelta(seconds=ctx.refresh_s)
+         *, snapshot: bool = True, min_interval_s: float = 0.0) -> None:
+    """Render ``body`` now and, unless paused, again every ``refresh_s`` (at least every
+    ``min_interval_s``): with a fresh snapshot of the app, or (``snapshot=False``) to fetch
+    what it needs itself."""
+    run_every = (None if ctx.refresh_s is None
+                 else dt.timedelta(seconds=max(ctx.refresh_s, min_interval_s)))
 
     @st.fragment(run_every=run_every)
     def tick() -> None:
@@ -282,10 +284,15 @@ def topology_page(ctx: Context) -> None:
     st.header("Topology")
     if not require_app(ctx):
         return
-    live(ctx, _topology_live)
+    live(ctx, _topology_live, min_interval_s=TOPOLOGY_MIN_REFRESH_S)
     snap = guarded(ctx, lambda: ctx.source.snapshot(ctx.app_id, timeout=ctx.timeout))
     if snap is not None:
         _topology_text(snap)
+
+
+#: the browser lays the graph out again on every change (d3-graphviz): a slow machine needs
+#: time to finish one drawing before the next arrives
+TOPOLOGY_MIN_REFRESH_S = 5.0
 
 
 def topology_dot(snap: AppSnapshot) -> str:

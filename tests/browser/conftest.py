@@ -52,7 +52,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, deadline_s: float = 60.0) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, deadline_s: float = 120.0) -> None:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

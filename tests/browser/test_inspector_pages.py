@@ -27,7 +27,7 @@ ROWS_JS = """el => Array.from(el.querySelectorAll('[role="row"]')).map(
               .map(c => c.textContent))"""
 
 
-def table(page, header: str, timeout_s: float = 30.0) -> list[dict[str, str]]:
+def table(page, header: str, timeout_s: float = 90.0) -> list[dict[str, str]]:
     """The rows of the grid whose columns include ``header``, as dicts (polls until drawn)."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -48,9 +48,10 @@ def settle(page) -> None:
 
 
 def test_topology_svg_names_every_node_store_and_topic(page, inspector_server, screenshot_dir):
-    page.goto(f"{inspector_server}/topology?app={APP}")
+    # Paused: on a loaded machine a graph redrawn every few seconds may never finish drawing.
+    page.goto(f"{inspector_server}/topology?app={APP}&live=off")
     chart = page.get_by_test_id("stGraphVizChart")
-    chart.locator("svg g.node").first.wait_for(state="attached", timeout=60_000)
+    chart.locator("svg g.node").first.wait_for(state="attached", timeout=90_000)
     titles = set(chart.locator("svg g.node > title").all_text_contents())
     model = build_model()
     assert {n.name for n in model.nodes} <= titles
@@ -68,7 +69,7 @@ def test_tasks_grid_and_lag_refreshing_without_a_reload(page, inspector_server, 
     assert {r["Task"]: r["State"] for r in rows}["2_2"] == "RESTORING"
     page.evaluate("window.__inspectorMarker = 'still here'")
     first = {r["Task"]: r["Lag"] for r in rows}["2_0"]
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         now = {r["Task"]: r["Lag"] for r in table(page, "Lag trend")}["2_0"]
         if now != first:
@@ -77,7 +78,7 @@ def test_tasks_grid_and_lag_refreshing_without_a_reload(page, inspector_server, 
         page.wait_for_timeout(300)
     assert int(now.replace(",", "")) > int(first.replace(",", ""))
     assert page.evaluate("window.__inspectorMarker") == "still here"  # no reload
-    page.get_by_text("Lag grew on each of the last").wait_for(timeout=30_000)
+    page.get_by_text("Lag grew on each of the last").wait_for(timeout=90_000)
     settle(page)
     page.screenshot(path=str(screenshot_dir / "inspector-tasks.png"), full_page=True)
 
@@ -85,14 +86,14 @@ def test_tasks_grid_and_lag_refreshing_without_a_reload(page, inspector_server, 
 def test_key_lookup_shows_the_route_and_value(page, inspector_server, screenshot_dir):
     page.goto(f"{inspector_server}/state?app={APP}&store=word-counts")
     key = page.get_by_label("Key (String)")
-    key.wait_for(timeout=30_000)
+    key.wait_for(timeout=90_000)
     key.fill("kafka")
     page.get_by_role("button", name="Look up").click()
-    page.get_by_text("Route").wait_for(timeout=30_000)
+    page.get_by_text("Route").wait_for(timeout=90_000)
     route = page.get_by_test_id("stMarkdown").filter(has_text="Route").inner_text()
     assert "partition" in route and "task 2_" in route
     value = page.locator("pre code").filter(has_text=re.compile(rf"^{COUNTS['kafka']}$"))
-    value.first.wait_for(timeout=30_000)
+    value.first.wait_for(timeout=90_000)
     settle(page)
     page.screenshot(path=str(screenshot_dir / "inspector-state.png"), full_page=True)
 

@@ -184,11 +184,17 @@ def test_a_source_that_cannot_be_loaded_is_a_message(monkeypatch):
     assert any("cannot start its source" in e and "not found" in e for e in texts(at.error))
 
 
-def test_pausing_keeps_the_page(inspector_app):
+def test_pausing_keeps_the_page_and_goes_into_the_url(inspector_app):
     at = run(inspector_app(page="tasks", app=APP))
     at.toggle(key="live").set_value(False)
     run(at)
     assert len(frame(at, "tasks_table")) == 6
+    assert at.query_params["live"] == "off"
+    at.toggle(key="live").set_value(True)
+    run(at)
+    assert "live" not in at.query_params
+    paused = run(inspector_app(page="tasks", app=APP, live="off"))
+    assert paused.toggle(key="live").value is False
 
 
 # ------------------------------------------------------------------ State
