@@ -605,7 +605,7 @@ def inspector_app_path() -> Path:
     for path in candidates:
         if path.is_file() and (path.parent / "views.py").is_file():
             return path
-    raise CliError("the inspector's app (inspector/app.py) is not installed with this "
+    raise CliException("the inspector's app (inspector/app.py) is not installed with this "
                    "raystreams; install raystreams from its source tree (pip install -e .)")
 
 

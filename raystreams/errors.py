@@ -259,6 +259,44 @@ class CliException(StreamsError):
     """A user-facing error of the command line: printed without a traceback, exit code 2."""
 
 
+# ---------------------------------------------------------------- the inspector
+
+
+class InspectionException(StreamsError):
+    """The inspector cannot read what it was asked for: an unknown store, key text that does
+    not parse as the store's key, a source that cannot be loaded."""
+
+
+class NoClusterException(InspectionException):
+    """No Ray cluster answers at the address the inspector was given.
+
+    Attributes:
+        address: The address tried (None: ``auto``).
+        reason: Why the connection failed.
+    """
+
+    def __init__(self, address: str | None, reason: str = "") -> None:
+        self.address = address
+        self.reason = reason
+        super().__init__(f"no Ray cluster at {address or 'auto'}"
+                         + (f": {reason}" if reason else ""))
+
+
+class UnknownApplicationException(InspectionException):
+    """The cluster runs no raystreams app with this ``application.id``.
+
+    Attributes:
+        app_id: The application asked for.
+        known: The applications the cluster runs.
+    """
+
+    def __init__(self, app_id: str, known: Iterable[str] = ()) -> None:
+        self.app_id = app_id
+        self.known = tuple(known)
+        super().__init__(f"no raystreams app {app_id!r} on the cluster (running: "
+                         f"{', '.join(self.known) or 'none'})")
+
+
 # Names from before the Kafka-named classes above, kept importable for existing callers.
 InvalidWindowArgument = IllegalArgumentException
 StoreArgumentError = IllegalArgumentException

@@ -21,18 +21,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from raystreams.errors import StreamsError
+from raystreams.errors import (
+    InspectionException,
+    NoClusterException,
+    UnknownApplicationException,
+)
+from raystreams.runtime.task_state import TaskState
 
 if TYPE_CHECKING:
     from raystreams.topology.topology import Topology
 
 __all__ = [
     "AppSnapshot", "AppSummary", "EntryPage", "ErrorInfo", "Event", "InspectionError",
-    "InspectionSource", "KeyLookup", "NodeInfo", "NoClusterError", "PartitionLag",
-    "ProcessorMetrics", "ReplicaLocation", "RestoreProgress", "StandbyInfo", "StoreEntry",
-    "StoreInfo", "StoreMetrics", "StoreRoute", "SubtopologyInfo", "TaskInfo", "TopicInfo",
-    "TopologyModel", "UnknownAppError", "busy_level", "config_summary", "parse_key_text",
-    "to_dot",
+    "InspectionException", "InspectionSource", "KeyLookup", "NoClusterError",
+    "NoClusterException", "NodeInfo", "PartitionLag", "ProcessorMetrics", "ReplicaLocation",
+    "RestoreProgress", "StandbyInfo", "StoreEntry", "StoreInfo", "StoreMetrics", "StoreRoute",
+    "SubtopologyInfo", "TaskInfo", "TopicInfo", "TopologyModel", "UnknownAppError",
+    "UnknownApplicationException", "busy_level", "config_summary", "parse_key_text", "to_dot",
 ]
 
 NodeKind = Literal["source", "processor", "sink"]
@@ -48,37 +53,10 @@ BUSY_OK = 0.10
 BUSY_LOW = 0.50
 
 
-# --------------------------------------------------------------------------- errors
-
-
-class InspectionError(StreamsError):
-    """The inspector cannot read what it was asked for (no cluster, no such app or store)."""
-
-
-class NoClusterError(InspectionError):
-    """No Ray cluster answers at the address the inspector was given."""
-
-    def __init__(self, address: str | None, reason: str = "") -> None:
-        self.address = address
-        self.reason = reason
-        where = address or "auto"
-        super().__init__(f"no Ray cluster at {where}" + (f": {reason}" if reason else ""))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.address, self.reason))
-
-
-class UnknownAppError(InspectionError):
-    """The cluster runs no raystreams app with this application.id."""
-
-    def __init__(self, app_id: str, known: Sequence[str] = ()) -> None:
-        self.app_id = app_id
-        self.known = tuple(known)
-        names = ", ".join(self.known) or "none"
-        super().__init__(f"no raystreams app {app_id!r} on the cluster (running: {names})")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.app_id, self.known))
+# The inspector's errors live with every other in raystreams.errors; the short names stay.
+InspectionError = InspectionException
+NoClusterError = NoClusterException
+UnknownAppError = UnknownApplicationException
 
 
 # --------------------------------------------------------------------------- topology
@@ -458,7 +436,8 @@ class TaskInfo:
 
     @property
     def restoring(self) -> bool:
-        return self.state == "RESTORING" or (self.restore is not None and not self.restore.done)
+        return (self.state == TaskState.RESTORING
+                or (self.restore is not None and not self.restore.done))
 
     def time_in_state(self, now: float) -> float | None:
         return None if self.state_since is None else max(0.0, now - self.state_since)
@@ -578,14 +557,15 @@ class AppSnapshot:
 
     @property
     def failed_tasks(self) -> tuple[TaskInfo, ...]:
-        return tuple(t for t in self.tasks if t.state in ("FAILED", "ERROR", "RESTARTING"))
+        return tuple(t for t in self.tasks if t.state in (TaskState.FAILED, TaskState.RESTARTING))
 
     def store_metrics(self, store: str) -> tuple[StoreMetrics, ...]:
         return tuple(s for s in self.stores if s.store == store)
 
     def summary(self) -> AppSummary:
         return AppSummary(self.application_id, self.state, len(self.tasks),
-                          sum(t.state == "RUNNING" for t in self.tasks), len(self.failed_tasks),
+                          sum(t.state == TaskState.RUNNING for t in self.tasks),
+                          len(self.failed_tasks),
                           self.records_in_per_s, self.total_lag, error=self.error)
 
 
@@ -706,7 +686,10 @@ def parse_key_text(text: str, serde: str | None) -> Any:
     ``b:`` prefix, UTF-8 text; nothing is evaluated or unpickled.
 
     Raises:
-        InspectionError: the text is not a value of that type.
+        InspectionException: the text is not a value of that type.
+
+    >>> parse_key_text(" 42", "Long"), parse_key_text("kafka", None), parse_key_text("0aff", "Bytes")
+    (42, 'kafka', b'\\n\\xff')
     """
     name = (serde or "String").lower()
     try:
@@ -738,7 +721,11 @@ def parse_key_text(text: str, serde: str | None) -> Any:
 
 
 def busy_level(ratio: float | None) -> Literal["OK", "LOW", "HIGH"] | None:
-    """Flink's busy level: OK up to 0.10, LOW up to 0.5, HIGH above; None when unknown."""
+    """Flink's busy level: OK up to 0.10, LOW up to 0.5, HIGH above; None when unknown.
+
+    >>> busy_level(0.05), busy_level(0.3), busy_level(0.9), busy_level(None)
+    ('OK', 'LOW', 'HIGH', None)
+    """
     if ratio is None or math.isnan(ratio):
         return None
     if ratio <= BUSY_OK:

@@ -162,11 +162,13 @@ def test_key_text_that_does_not_parse_is_refused(text, serde):
         parse_key_text(text, serde)
 
 
-def test_inspection_errors_pickle_with_their_fields():
-    for exc in (NoClusterError("ray://h:10001", "connection refused"),
-                UnknownAppError("wc", ["a", "b"])):
-        back = pickle.loads(pickle.dumps(exc))
-        assert type(back) is type(exc) and str(back) == str(exc)
+def test_inspection_errors_are_the_ones_in_errors():
+    from raystreams import errors
+
+    assert NoClusterError is errors.NoClusterException
+    assert UnknownAppError is errors.UnknownApplicationException
+    assert issubclass(UnknownAppError, InspectionError)
+    assert str(NoClusterError(None, "refused")) == "no Ray cluster at auto: refused"
     assert pickle.loads(pickle.dumps(UnknownAppError("wc", ["a"]))).known == ("a",)
     assert str(ErrorInfo("ValueError", "bad")) == "ValueError: bad"
 

@@ -38,6 +38,8 @@ SAMPLES: dict[str, tuple[tuple, dict]] = {
                                     {"kind": "kafka", "log_path": Path("/tmp/broker.log"),
                                      "log_tail": "ERROR fatal"}),
     "ToolchainMissingException": (("java", "No `java` found."), {}),
+    "NoClusterException": (("ray://head:10001", "connection refused"), {}),
+    "UnknownApplicationException": (("wordcount", ["fraud-check"]), {}),
 }
 
 
