@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+pytest.importorskip("pytest_playwright", reason="the dev extra installs it: pip install -e .[dev]")
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inspector"))
 from fake_source import APP, COUNTS, build_model  # noqa: E402
