@@ -57,6 +57,12 @@ _EXPORTS: dict[str, str] = {
     "PunctuationType": "raystreams.processor.api",
     "Stores": "raystreams.state",
     "QueryableStoreTypes": "raystreams.state",
+    "StoreQueryParameters": "raystreams.query",
+    "StateQueryRequest": "raystreams.query",
+    "KeyQuery": "raystreams.query",
+    "RangeQuery": "raystreams.query",
+    "WindowKeyQuery": "raystreams.query",
+    "VersionedKeyQuery": "raystreams.query",
     "ValueAndTimestamp": "raystreams.state",
     "StreamsError": "raystreams.errors",
 }
@@ -117,6 +123,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; tested equal
         ProcessorContext,
         PunctuationType,
         Record,
+    )
+    from raystreams.query import (
+        KeyQuery,
+        RangeQuery,
+        StateQueryRequest,
+        StoreQueryParameters,
+        VersionedKeyQuery,
+        WindowKeyQuery,
     )
     from raystreams.runtime.kafka_streams import KafkaStreams
     from raystreams.serde import Serde, Serdes

@@ -186,6 +186,34 @@ class InvalidStateStoreException(StreamsError):
     """A store cannot be queried now (not found, not running, migrated)."""
 
 
+class UnknownStateStoreException(InvalidStateStoreException):
+    """No store of that name is in the topology (Kafka's ``UnknownStateStoreException``)."""
+
+
+class StateStoreNotAvailableException(InvalidStateStoreException):
+    """The store's task is restoring, closed or not started: retry, or allow stale stores
+    (Kafka's ``StateStoreNotAvailableException``)."""
+
+
+class StateStoreMigratedException(InvalidStateStoreException):
+    """The task hosting the store moved or restarted while being asked; ask again (Kafka's
+    ``StateStoreMigratedException``)."""
+
+
+class InvalidStateStorePartitionException(InvalidStateStoreException):
+    """The partition asked for does not exist for the store (Kafka's exception of that name)."""
+
+
+class UnknownQueryTypeException(InvalidStateStoreException):
+    """The store is of another type than the query needs (a window query of a key-value
+    store); IQv2 answers it as ``FailureReason.UNKNOWN_QUERY_TYPE``."""
+
+
+class QueryCursorExpiredException(InvalidStateStoreException):
+    """A paged scan's cursor is unknown to the task (expired after idling, or the task
+    restarted): start the scan again."""
+
+
 # ---------------------------------------------------------------- topics and brokers
 
 

@@ -33,8 +33,17 @@ from raystreams.engine.task import StreamTask
 from raystreams.errors import NoSuchElementException, StreamsException
 from raystreams.keyvalue import KeyValue
 from raystreams.processor.api import Headers
+from raystreams.query import (
+    LocalStoreProvider,
+    StateQueryRequest,
+    StateQueryResult,
+    StoreQueryParameters,
+    StoreQueryServer,
+    run_state_query,
+)
 from raystreams.serde import Serde
 from raystreams.state.manager import TaskStateManager
+from raystreams.state.readonly import QueryableStoreType, QueryableStoreTypes
 from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -134,6 +143,10 @@ class TopologyTestDriver:
         self.task: StreamTask | None = None
         self._global_task = None
         self._build()
+        # queries go through the same query server and composite stores as KafkaStreams'
+        self._store_provider = LocalStoreProvider(StoreQueryServer(
+            "0_0", self.get_all_state_stores, running=lambda: not self._closed,
+            position=lambda: self.task.consumed_offsets if self.task is not None else {}))
 
     # ------------------------------------------------------------------ setup
     def _build(self) -> None:
@@ -320,39 +333,53 @@ class TopologyTestDriver:
         """The store named ``name`` (read and write, as Kafka's driver gives it), or None."""
         return self.get_all_state_stores().get(name)
 
-    def _typed_store(self, name: str, kind: str, timestamped: bool | None) -> Any:
+    def _typed_store(self, name: str, query_type: QueryableStoreType) -> Any:
+        """The store as ``query_type`` accepts it (the interactive-query type check), writable
+        as Kafka's driver gives it; a timestamped store asked for plain values gets a facade."""
         store = self.get_state_store(name)
         if store is None:
             return None
-        store_kind = getattr(store, "store_kind", None)
-        if store_kind is not None and store_kind != kind:
-            raise StreamsException(f"Store {name} is a {store_kind} store, not a {kind} store")
-        is_ts = bool(getattr(store, "timestamped", False))
-        if timestamped is True and not is_ts:
-            raise StreamsException(f"Store {name} is not a timestamped {kind} store")
-        if timestamped is False and is_ts:
+        if not query_type.accepts(store):
+            kind = getattr(store, "store_kind", type(store).__name__)
+            stamped = "timestamped " if getattr(store, "timestamped", False) else ""
+            raise StreamsException(f"Store {name} is a {stamped}{kind} store: it cannot be "
+                                   f"read as {query_type.name}")
+        if query_type.view_class(store) is not query_type._view:  # value-only view
             plain = getattr(store, "plain_view", None)
             return plain() if callable(plain) else store
         return store
 
     def get_key_value_store(self, name: str) -> Any:
-        return self._typed_store(name, "key_value", False)
+        return self._typed_store(name, QueryableStoreTypes.key_value_store())
 
     def get_timestamped_key_value_store(self, name: str) -> Any:
-        return self._typed_store(name, "key_value", True)
+        return self._typed_store(name, QueryableStoreTypes.timestamped_key_value_store())
 
     def get_versioned_key_value_store(self, name: str) -> Any:
         """A versioned store: ``get(key)``, ``get(key, as_of_timestamp)`` give ``VersionedRecord``s."""
-        return self._typed_store(name, "versioned", None)
+        return self._typed_store(name, QueryableStoreTypes.versioned_key_value_store())
 
     def get_window_store(self, name: str) -> Any:
-        return self._typed_store(name, "window", False)
+        return self._typed_store(name, QueryableStoreTypes.window_store())
 
     def get_timestamped_window_store(self, name: str) -> Any:
-        return self._typed_store(name, "window", True)
+        return self._typed_store(name, QueryableStoreTypes.timestamped_window_store())
 
     def get_session_store(self, name: str) -> Any:
-        return self._typed_store(name, "session", None)
+        return self._typed_store(name, QueryableStoreTypes.session_store())
+
+    def store(self, params: StoreQueryParameters) -> Any:
+        """A read-only view of a store through the interactive-query path, as
+        ``KafkaStreams.store`` gives it (the driver's one task is partition 0)."""
+        self._check_open()
+        return params.query_type.create_composite(
+            self._store_provider, params.store_name, partition=params.partition,
+            stale_ok=params.stale_stores_enabled)
+
+    def query(self, request: StateQueryRequest) -> StateQueryResult:
+        """An IQv2 query (Kafka's ``KafkaStreams.query``) of the driver's stores."""
+        self._check_open()
+        return run_state_query(self._store_provider, request)
 
     # ------------------------------------------------------------------ lifecycle
     def _check_open(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from raystreams.errors import InvalidStateStoreException
+from raystreams.errors import InvalidStateStoreException, UnknownQueryTypeException
 from raystreams.state.types import KeyValue, KeyValueIterator, ValueAndTimestamp
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "QueryableStoreTypes",
     "ReadOnlyKeyValueView",
     "ReadOnlySessionView",
+    "ReadOnlyVersionedView",
     "ReadOnlyWindowView",
     "ValueOnlyKeyValueView",
     "ValueOnlyWindowView",
@@ -50,6 +51,8 @@ class ReadOnlyKeyValueView(_ReadOnlyView):
     """Only the queries of a key-value store (``ReadOnlyKeyValueStore``)."""
 
     __slots__ = ()
+    POINT_QUERIES = frozenset({"get", "approximate_num_entries"})
+    SCANS = frozenset({"range", "reverse_range", "all", "reverse_all", "prefix_scan"})
 
     def get(self, key: Any) -> Any:
         return self._check().get(key)
@@ -106,9 +109,15 @@ class ValueOnlyKeyValueView(ReadOnlyKeyValueView):
 
 
 class ReadOnlyWindowView(_ReadOnlyView):
-    """Only the queries of a window store (``ReadOnlyWindowStore``)."""
+    """Only the queries of a window store (``ReadOnlyWindowStore``).
+
+    ``fetch(key, time)`` is a point query; every other fetch is a scan.
+    """
 
     __slots__ = ()
+    POINT_QUERIES = frozenset({"fetch"})
+    SCANS = frozenset({"fetch", "backward_fetch", "fetch_all", "backward_fetch_all", "all",
+                       "backward_all"})
 
     def fetch(self, *args: Any) -> Any:
         return self._check().fetch(*args)
@@ -160,6 +169,8 @@ class ReadOnlySessionView(_ReadOnlyView):
     """Only the queries of a session store (``ReadOnlySessionStore``)."""
 
     __slots__ = ()
+    POINT_QUERIES = frozenset({"fetch_session"})
+    SCANS = frozenset({"fetch", "backward_fetch", "find_sessions", "backward_find_sessions"})
 
     def fetch(self, *args: Any) -> KeyValueIterator:
         return self._check().fetch(*args)
@@ -177,34 +188,79 @@ class ReadOnlySessionView(_ReadOnlyView):
         return self._check().fetch_session(key, session_start_time, session_end_time)
 
 
+class ReadOnlyVersionedView(_ReadOnlyView):
+    """Only the queries of a versioned key-value store (``VersionedKeyValueStore.get``)."""
+
+    __slots__ = ()
+    POINT_QUERIES = frozenset({"get"})
+    SCANS: frozenset[str] = frozenset()
+
+    def get(self, key: Any, as_of_timestamp: int | None = None) -> Any:
+        """The key's ``VersionedRecord``, latest or valid at ``as_of_timestamp``."""
+        return self._check().get(key, as_of_timestamp)
+
+
 class QueryableStoreType:
-    """Which stores a query accepts and the view it gets (Kafka's ``QueryableStoreType``)."""
+    """Which stores a query accepts and the view it gets (Kafka's ``QueryableStoreType``).
+
+    ``create(store)`` is the read-only view of one local store (what a task answers with);
+    ``create_composite(provider, name)`` the view over every partition of a store that a
+    ``StoreProvider`` reaches (Kafka's ``QueryableStoreType.create(StateStoreProvider, name)``).
+    """
 
     def __init__(self, name: str, kind: str, timestamped: bool | None, view: type) -> None:
         self.name = name
-        self._kind = kind
+        self.kind = kind
         self._timestamped = timestamped
         self._view = view
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, QueryableStoreType) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
     def accepts(self, store: Any) -> bool:
         """Whether ``store`` (a metered store) can serve this query type."""
-        from raystreams.state.metered.kv import MeteredKeyValueStore
-        from raystreams.state.metered.session import MeteredSessionStore
-        from raystreams.state.metered.window import MeteredWindowStore
-        kinds = {"key_value": MeteredKeyValueStore, "window": MeteredWindowStore, "session": MeteredSessionStore}
-        if not isinstance(store, kinds[self._kind]):
+        if getattr(store, "store_kind", None) != self.kind:
             return False
         return self._timestamped is None or bool(getattr(store, "timestamped", False)) == self._timestamped
+
+    def view_class(self, store: Any) -> type:
+        """The view class ``create`` gives ``store``."""
+        if self._timestamped is None and getattr(store, "timestamped", False):
+            if self.kind == "key_value":
+                return ValueOnlyKeyValueView
+            if self.kind == "window":
+                return ValueOnlyWindowView
+        return self._view
 
     def create(self, store: Any) -> Any:
         """The read-only view of ``store``; raises if it does not accept it."""
         if not self.accepts(store):
-            raise InvalidStateStoreException(
+            raise UnknownQueryTypeException(
                 f"Store {getattr(store, 'name', store)!r} cannot be queried as {self.name}")
+        return self.view_class(store)(store)
+
+    def is_point_query(self, method: str, args: tuple[Any, ...]) -> bool:
+        """Whether ``method(*args)`` answers one value (else it is a scan, answered in pages)."""
+        if self.kind == "window" and method == "fetch":
+            return len(args) == 2
+        return method in self._view.POINT_QUERIES
+
+    def check_method(self, method: str) -> None:
+        """Raise unless ``method`` is a query of this store type (never a write, never private)."""
         view = self._view
-        if self._timestamped is None and getattr(store, "timestamped", False):
-            view = ValueOnlyKeyValueView if self._kind == "key_value" else ValueOnlyWindowView
-        return view(store)
+        if method not in view.POINT_QUERIES and method not in view.SCANS:
+            raise InvalidStateStoreException(
+                f"{method!r} is not a query of {self.name}; use one of "
+                f"{sorted(view.POINT_QUERIES | view.SCANS)}")
+
+    def create_composite(self, provider: Any, store_name: str) -> Any:
+        """The read-only view of ``store_name`` across the partitions ``provider`` reaches."""
+        from raystreams.query.composite import composite_for
+
+        return composite_for(self, provider, store_name)
 
     def __repr__(self) -> str:
         return f"QueryableStoreTypes.{self.name}()"
@@ -221,6 +277,11 @@ class QueryableStoreTypes:
     @staticmethod
     def timestamped_key_value_store() -> QueryableStoreType:
         return QueryableStoreType("timestamped_key_value_store", "key_value", True, ReadOnlyKeyValueView)
+
+    @staticmethod
+    def versioned_key_value_store() -> QueryableStoreType:
+        """``VersionedRecord``s, latest or as of a time, from versioned key-value stores."""
+        return QueryableStoreType("versioned_key_value_store", "versioned", None, ReadOnlyVersionedView)
 
     @staticmethod
     def window_store() -> QueryableStoreType:

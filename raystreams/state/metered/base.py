@@ -84,6 +84,20 @@ class MeteredStore:
         """The changelog topic, once initialised, if the store is logged."""
         return self._topic if self.logging_enabled and self._topic else None
 
+    def serialize_key(self, key: Any) -> bytes:
+        """``key`` as the store holds it (its key serde, for its changelog topic); after init."""
+        return self._ks(self._topic, key)
+
+    def serialize_value(self, value: Any) -> bytes | None:
+        """``value`` as the changelog carries it; a plain value of a timestamped store through
+        the inner value serde (what a value-only query returned)."""
+        if value is None:
+            return None
+        serde = self._value_serde
+        if isinstance(serde, ValueAndTimestampSerde) and type(value).__name__ != "ValueAndTimestamp":
+            return serde.inner.serialize(self._topic, value)
+        return self._vs(self._topic, value)
+
     def with_serdes_if_unset(self, key_serde: Any, value_serde: Any) -> None:
         """Fill serdes left ``None`` (the engine's defaults); only before ``init``."""
         if self._key_serde is None:
