@@ -112,6 +112,8 @@ class StoreChangelogReader:
         self.metrics = metrics
         #: ``topic-partition`` -> the first changelog offset the restore read
         self.restored_from: dict[str, int] = {}
+        #: changelog partition -> (restore position, end offset), for the stores' ``LagInfo``
+        self.progress: dict[TopicPartitionKey, tuple[int, int]] = {}
 
     def restore(self, sm: Any, offsets: dict[TopicPartitionKey, int | None]) -> None:
         """Read each changelog partition of ``sm`` from after its checkpointed offset (or
@@ -130,6 +132,7 @@ class StoreChangelogReader:
                     log.warning("[%s] checkpoint of %s (%d) is past the changelog end (%d): "
                                 "restoring from the beginning", self.task_id, tp_name(*tp),
                                 last, end)
+                self.progress[tp] = (min(begin, end), end)
                 if end > begin:
                     todo[tp] = end
                     starts[tp] = begin
@@ -146,6 +149,7 @@ class StoreChangelogReader:
             consumer.assign([TopicPartition(t, p, starts[(t, p)] or OFFSET_BEGINNING)
                              for t, p in todo])
             self._restore_loop(consumer, sm, todo)
+            self.progress = {tp: (end, end) for tp, (_, end) in self.progress.items()}
         finally:
             consumer.close()
         self.metrics.restore_done = True
@@ -169,6 +173,7 @@ class StoreChangelogReader:
                 next_log += RESTORE_LOG_EVERY
             # done when the position reached the read_committed end offset (markers included)
             for tp, pos in positions(consumer, list(todo)).items():
+                self.progress[tp] = (min(pos, todo[tp]), todo[tp])
                 if pos >= todo[tp]:
                     del todo[tp]
             if todo and time.monotonic() - last_progress > timeout_s:

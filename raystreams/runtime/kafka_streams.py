@@ -31,19 +31,27 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from raystreams.config import StreamsConfig
 from raystreams.config.keys import BOOTSTRAP_SERVERS_CONFIG, RAY_ADDRESS_CONFIG, STATE_DIR_CONFIG
-from raystreams.errors import IllegalStateException, InvalidStateStoreException, StreamsError
+from raystreams.errors import IllegalStateException, StreamsError
 from raystreams.kafka.admin import StreamsAdmin
-from raystreams.kafka.partitioner import default_partition
+from raystreams.query import (
+    KeyQueryMetadata,
+    LagInfo,
+    StateQueryRequest,
+    StateQueryResult,
+    StoreQueryParameters,
+    StreamsMetadata,
+    run_state_query,
+)
 from raystreams.runtime import actor_options as opts
 from raystreams.runtime.metrics import aggregate
 from raystreams.runtime.placement import AppPlan, plan_app
+from raystreams.runtime.query_router import TaskRouter
 from raystreams.runtime.task_state import TaskState
 from raystreams.topology.topology import Topology
 
@@ -78,87 +86,6 @@ class StreamThreadExceptionResponse(enum.Enum):
     SHUTDOWN_APPLICATION = "SHUTDOWN_APPLICATION"
 
 
-@dataclass(frozen=True)
-class KeyQueryMetadata:
-    """Where a key lives (Kafka's ``KeyQueryMetadata``): the task, its partition and actor."""
-
-    store: str
-    partition: int
-    task_id: str
-    actor_name: str | None
-    node_id: str | None
-    #: the nodes of the task's standby replicas (Kafka's ``standbyHosts``)
-    standby_node_ids: tuple[str, ...] = ()
-
-
-class ReadOnlyStore:
-    """An interactive-query view of one store across its tasks (``streams.store(name)``).
-
-    Point reads go to the task owning the key (murmur2 of the serialized key, decision 5);
-    ``range``, ``all`` and ``approximate_num_entries`` fan out to every task.
-    """
-
-    def __init__(self, streams: KafkaStreams, name: str, timestamped: bool = False) -> None:
-        self._streams = streams
-        self.name = name
-        self.timestamped = timestamped
-
-    def get(self, key: Any, as_of_timestamp: int | None = None) -> Any:
-        """The key's value; of a versioned store, its ``VersionedRecord`` (as of
-        ``as_of_timestamp`` when given)."""
-        if as_of_timestamp is None:
-            return self._owner_query("get", key)
-        return self._owner_query("get", key, as_of_timestamp)
-
-    def _owner_query(self, method: str, key: Any, *args: Any) -> Any:
-        handle = self._streams._owner_of(self.name, key)
-        return self._streams._ray.get(handle.query.remote(self.name, method, key, *args,
-                                                          timestamped=self.timestamped))
-
-    def fetch(self, key: Any, *args: Any) -> Any:
-        """A window store's ``fetch(key, time)`` (one value) or ``fetch(key, time_from,
-        time_to)`` (``[(window start, value)]``); a session store's ``fetch(key)``
-        (``[(Windowed key, value)]``). Routed to the task owning ``key``."""
-        return self._owner_query("fetch", key, *args)
-
-    def backward_fetch(self, key: Any, *args: Any) -> Any:
-        """``fetch`` in reverse time order."""
-        return self._owner_query("backward_fetch", key, *args)
-
-    def find_sessions(self, key: Any, earliest_session_end: int,
-                      latest_session_start: int) -> list[tuple[Any, Any]]:
-        """A session store's sessions of ``key`` overlapping the time range."""
-        return self._owner_query("find_sessions", key, earliest_session_end,
-                                 latest_session_start)
-
-    def fetch_all(self, time_from: int, time_to: int) -> Iterator[tuple[Any, Any]]:
-        """Every window of a window store starting in the range, from every task."""
-        return iter(_merge(self._fan_out("fetch_all", time_from, time_to)))
-
-    def reverse_all(self) -> Iterator[tuple[Any, Any]]:
-        return iter(reversed(_merge(self._fan_out("all"))))
-
-    def _fan_out(self, method: str, *args: Any) -> list[Any]:
-        ray = self._streams._ray
-        handles = self._streams._store_handles(self.name)
-        return ray.get([h.query.remote(self.name, method, *args, timestamped=self.timestamped)
-                        for h in handles])
-
-    def range(self, start: Any = None, end: Any = None) -> Iterator[tuple[Any, Any]]:
-        return iter(_merge(self._fan_out("range", start, end)))
-
-    def all(self) -> Iterator[tuple[Any, Any]]:
-        return iter(_merge(self._fan_out("all")))
-
-    def approximate_num_entries(self) -> int:
-        return sum(self._fan_out("approximate_num_entries"))
-
-
-def _merge(parts: list[list[tuple[Any, Any]]]) -> list[tuple[Any, Any]]:
-    items = [kv for part in parts for kv in part]
-    with contextlib.suppress(TypeError):
-        items.sort(key=lambda kv: kv[0])
-    return items
 
 
 class KafkaStreams:
@@ -193,6 +120,7 @@ class KafkaStreams:
         self._closing = threading.Event()
         self._seen_failures = 0.0  # time of the last task failure handed to the handler
         self.last_status: dict[str, Any] | None = None
+        self._router: TaskRouter | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -464,54 +392,71 @@ class KafkaStreams:
         self._require_running()
         return self._ray.get(self.supervisor.task_handles.remote())
 
-    def _store_meta(self, store: str) -> tuple[int, int]:
-        assert self.plan is not None
-        if store not in self.plan.store_subtopology:
-            known = sorted(self.plan.store_subtopology)
-            raise InvalidStateStoreException(f"Cannot get state store {store} because no such "
-                                             f"store is registered in the topology (stores: "
-                                             f"{', '.join(known) or 'none'})")
-        return self.plan.store_subtopology[store], self.plan.store_partitions[store]
+    # ------------------------------------------------------------------ interactive queries
+
+    def _queries(self) -> TaskRouter:
+        self._require_running()
+        if self._router is None:
+            import ray
+
+            assert self.plan is not None
+            supervisor = self.supervisor
+            self._router = TaskRouter(
+                self.plan, self._key_serde_of,
+                lambda timeout: ray.get(supervisor.routing.remote(), timeout=timeout),
+                lambda ref, timeout: ray.get(ref, timeout=timeout),
+                actor_errors=(ray.exceptions.RayActorError,),
+                timeout_errors=(ray.exceptions.GetTimeoutError,))
+        return self._router
+
+    def _key_serde_of(self, store: str) -> Any:
+        return (getattr(self.topology.stores[store].builder, "key_serde", None)
+                or self.config.default_key_serde())
+
+    def store(self, params: StoreQueryParameters) -> Any:
+        """A read-only view of a store across its tasks (Kafka's ``store(StoreQueryParameters)``).
+
+        ``StoreQueryParameters.from_store_name_and_type(name, QueryableStoreTypes.key_value_store())``
+        gives a ``CompositeReadOnlyKeyValueStore``: ``get`` goes to the one task owning the
+        key, scans are read in pages from every task and merged in key order.
+        ``.with_partition(p)`` reads one partition; ``.enable_stale_stores()`` lets a restoring
+        task answer.
+        """
+        if not isinstance(params, StoreQueryParameters):
+            raise TypeError(
+                "store() takes StoreQueryParameters.from_store_name_and_type(name, "
+                f"QueryableStoreTypes.key_value_store()) (or another query type), got {params!r}")
+        return params.query_type.create_composite(
+            self._queries(), params.store_name, partition=params.partition,
+            stale_ok=params.stale_stores_enabled)
+
+    def query(self, request: StateQueryRequest) -> StateQueryResult:
+        """An IQv2 query (Kafka's ``query(StateQueryRequest)``): a ``QueryResult`` per partition."""
+        return run_state_query(self._queries(), request)
 
     def query_metadata_for_key(self, store: str, key: Any,
                                key_serde: Any = None) -> KeyQueryMetadata:
-        """The task (and actor) owning ``key`` in ``store`` (Kafka's queryMetadataForKey)."""
-        self._require_running()
-        sub, n = self._store_meta(store)
-        serde = key_serde or getattr(self.topology.stores[store].builder, "key_serde", None) \
-            or self.config.default_key_serde()
-        key_bytes = serde.serialize(None, key)
-        partition = default_partition(key_bytes, n)
-        task_id = f"{sub}_{partition}"
-        status = self.status()
-        info = status["tasks"].get(task_id, {})
-        standbys = tuple(s["node_id"] for s in status.get("standbys", {}).get(task_id, ())
-                         if s.get("running") and s.get("node_id"))
-        return KeyQueryMetadata(store, partition, task_id, info.get("actor_name"),
-                                info.get("node_id"), standbys)
+        """The partition, active task actor and standby actors of ``key`` in ``store``
+        (Kafka's ``queryMetadataForKey``); from the cached routing table, no task is asked."""
+        return self._queries().key_query_metadata(store, key, key_serde)
 
-    def _owner_of(self, store: str, key: Any) -> Any:
-        meta = self.query_metadata_for_key(store, key)
-        handle = self.task_handles().get(meta.task_id)
-        if handle is None:
-            raise InvalidStateStoreException(f"task {meta.task_id} owning the key is not "
-                                             f"running; retry")
-        return handle
+    def streams_metadata_for_store(self, store: str) -> list[StreamsMetadata]:
+        """The task actors hosting ``store``, active and standby (Kafka's
+        ``streamsMetadataForStore``)."""
+        router = self._queries()
+        router.partitions(store)  # unknown store: UnknownStateStoreException
+        return [m for m in router.streams_metadata()
+                if store in m.state_store_names or store in m.standby_state_store_names]
 
-    def _store_handles(self, store: str) -> list[Any]:
-        sub, _ = self._store_meta(store)
-        return [h for tid, h in sorted(self.task_handles().items())
-                if tid.split("_")[0] == str(sub)]
+    def metadata_for_all_streams_clients(self) -> list[StreamsMetadata]:
+        """Every task actor and standby actor with its stores and partitions (Kafka's
+        ``metadataForAllStreamsClients``; here a "client" is a task's actor)."""
+        return self._queries().streams_metadata()
 
-    def store(self, name: str, *, timestamped: bool = False) -> ReadOnlyStore:
-        """A read-only view of ``name`` (Kafka's ``store(StoreQueryParameters)``).
-
-        Values come plain (``keyValueStore()``), or as ``ValueAndTimestamp`` with
-        ``timestamped=True`` (``timestampedKeyValueStore()``).
-        """
-        self._require_running()
-        self._store_meta(name)
-        return ReadOnlyStore(self, name, timestamped)
+    def all_local_store_partition_lags(self) -> dict[str, dict[int, LagInfo]]:
+        """store → partition → ``LagInfo`` behind the changelog (Kafka's
+        ``allLocalStorePartitionLags``); asks every task, so call it every few seconds at most."""
+        return self._queries().store_lags()
 
     def wait_until_running(self, timeout: float = 60.0) -> None:
         """Block until RUNNING (raises on ERROR or timeout)."""

@@ -42,7 +42,6 @@ from raystreams.config.keys import (
     PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
 )
 from raystreams.engine.task import StreamTask
-from raystreams.errors import StreamsError
 from raystreams.kafka.collector import KafkaRecordCollector
 from raystreams.kafka.consumer import (
     assign_from_committed,
@@ -55,6 +54,7 @@ from raystreams.kafka.consumer import (
     topic_partitions,
 )
 from raystreams.kafka.producer import StreamsProducer
+from raystreams.query.server import StoreQueryServer
 from raystreams.runtime.changelog_reader import (
     StoreChangelogReader,
     default_state_manager_factory,
@@ -161,6 +161,11 @@ class TaskRunner:
         self._last_checkpoint = 0.0
         self._committed: dict[tuple[str, int], int] = {}
         self._lock = threading.RLock()
+        #: interactive queries: each page or point read holds ``_lock`` (between batches)
+        self.queries = StoreQueryServer(
+            spec.task_id, lambda: self.task.stores if self.task is not None else None,
+            lock=self._lock, running=lambda: self.state == TaskState.RUNNING,
+            position=lambda: self.task.consumed_offsets if self.task is not None else {})
         self._changelog_reader = StoreChangelogReader(
             self.task_id, self.config, self._consumer_factory, self.metrics)
         self.restored_from = self._changelog_reader.restored_from
@@ -347,6 +352,7 @@ class TaskRunner:
 
     def close(self, clean: bool = True) -> None:
         """Clean: commit and checkpoint, then close. Unclean: abort, commit nothing."""
+        self.queries.close()
         with self._lock:
             try:
                 if clean and self.state == TaskState.RUNNING and self.task is not None:
@@ -396,42 +402,8 @@ class TaskRunner:
             snap["production_errors"] = self.collector.records_dropped
         return snap
 
-    def query(self, store: str, method: str, *args: Any, timestamped: bool = False) -> Any:
-        """Call a read-only method of a store (``get``, ``range``, ``all``, ...).
-
-        Values of timestamped stores are unwrapped to plain values unless ``timestamped``
-        (Kafka's ``keyValueStore()`` vs ``timestampedKeyValueStore()`` query types).
-        """
-        if method not in _QUERY_METHODS:
-            raise StreamsError(f"{method!r} is not a read-only store method; use one of "
-                               f"{sorted(_QUERY_METHODS)}")
-        from raystreams.errors import InvalidStateStoreException
-
-        if self.state != TaskState.RUNNING:  # restoring (or closed): its contents are not complete
-            raise InvalidStateStoreException(f"store {store!r} of task {self.task_id} is not "
-                                             f"queryable while the task is {self.state}; retry")
-        with self._lock:
-            if self.task is None or store not in self.task.stores:
-                raise InvalidStateStoreException(f"store {store!r} is not hosted by task "
-                                                 f"{self.task_id} (state {self.state})")
-            target = self.task.stores[store]
-            result = getattr(target, method)(*args)
-            unwrap = (lambda v: v) if timestamped else _plain
-            # a window store's fetch(key, time) is one value, not a range
-            single = (method == "fetch" and len(args) == 2
-                      and getattr(target, "store_kind", None) == "window")
-            if method in _ITERATING and not single:
-                return [(kv.key, unwrap(kv.value)) if hasattr(kv, "key")
-                        else (kv[0], unwrap(kv[1])) for kv in result]
-            return unwrap(result) if method == "get" or single else result
-
-
-_ITERATING = {"range", "all", "reverse_range", "reverse_all", "prefix_scan", "fetch",
-              "fetch_all", "backward_fetch", "backward_fetch_all", "find_sessions"}
-_QUERY_METHODS = _ITERATING | {"get", "approximate_num_entries"}
-
-
-def _plain(value: Any) -> Any:
-    if type(value).__name__ == "ValueAndTimestamp":
-        return value.value
-    return value
+    def store_lags(self) -> dict[tuple[str, int], tuple[int, int]]:
+        """Each changelog partition's (restored position, end offset): the restore's progress
+        while restoring; once running, the active task is the changelog's writer and up to date
+        (Kafka reports an active running task's stores with lag 0 too)."""
+        return dict(self._changelog_reader.progress)

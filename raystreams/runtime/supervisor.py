@@ -126,6 +126,8 @@ class Supervisor:
         self._thread: threading.Thread | None = None
         self._nodes: frozenset[str] = frozenset()
         self._last_node_check = 0.0
+        #: moves on whenever a task or standby actor starts or is killed (see ``routing``)
+        self._routing_version = 0
         self.reattached = self._reattach()
         with warnings.catch_warnings():  # Ray's property warns about its own internals
             warnings.simplefilter("ignore")
@@ -250,6 +252,7 @@ class Supervisor:
         task.name = options["name"]
         task.node_id = node_id
         task.handle.start.remote()
+        self._routing_version += 1
         task.watch_ref = task.handle.watch.remote()
         task.state = TaskState.STARTING if task.total_restarts == 0 else TaskState.RUNNING
         self._event("started", task.spec.task_id, incarnation=task.incarnation, node=node_id)
@@ -286,6 +289,7 @@ class Supervisor:
         standby.name = options["name"]
         standby.node_id = node_id
         standby.handle.start.remote()
+        self._routing_version += 1
         standby.watch_ref = standby.handle.watch.remote()
         self._event("standby_started", standby.spec.task_id, replica=standby.replica,
                     node=node_id)
@@ -294,6 +298,7 @@ class Supervisor:
         if standby.handle is not None:
             with contextlib.suppress(Exception):
                 self._ray.kill(standby.handle, no_restart=True)
+            self._routing_version += 1
         standby.handle = None
         standby.watch_ref = None
 
@@ -491,6 +496,7 @@ class Supervisor:
         if task.handle is not None:
             with contextlib.suppress(Exception):
                 self._ray.kill(task.handle, no_restart=True)
+            self._routing_version += 1
         task.handle = None
 
     # ------------------------------------------------------------------ calls
@@ -544,6 +550,20 @@ class Supervisor:
     def task_handles(self) -> dict[str, Any]:
         with self._lock:
             return {tid: t.handle for tid, t in self.tasks.items() if t.handle is not None}
+
+    def routing(self) -> dict[str, Any]:
+        """Where every task and standby replica runs, from what the supervisor holds (no call
+        to any task): the interactive-query router caches it and asks again only when
+        ``version`` may have moved on (a call to a task failed, a task moved or restarted)."""
+        with self._lock:
+            tasks = {tid: {"handle": t.handle, "actor_name": t.name, "node_id": t.node_id,
+                           "incarnation": t.incarnation, "state": t.state}
+                     for tid, t in self.tasks.items()}
+            standbys = {tid: [{"replica": s.replica, "actor_name": s.name, "node_id": s.node_id,
+                               "incarnation": s.incarnation, "running": s.handle is not None}
+                              for s in rs] for tid, rs in self.standbys.items()}
+            return {"version": self._routing_version, "state": self.state, "tasks": tasks,
+                    "standbys": standbys}
 
     def _stop_all(self, timeout: float = 30.0) -> None:
         ray = self._ray

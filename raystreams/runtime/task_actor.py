@@ -1,7 +1,7 @@
 """TaskActor: the Ray actor shell around one task's ``TaskRunner`` (or a standby's runner).
 
 ``TaskActor`` runs a runner's loop on a thread of a threaded Ray actor, so ``metrics()``,
-``query()`` and ``stop()`` are answered while it processes. The Ray actor options are made in
+the ``query_*`` calls and ``stop()`` are answered while it processes. The Ray actor options are made in
 ``actor_options``; the loop and commit are ``stream_thread.TaskRunner``.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from raystreams.config import StreamsConfig
 from raystreams.config.keys import RAY_NAMESPACE_CONFIG, STATE_DIR_CONFIG
-from raystreams.errors import StreamsError, StreamsException
+from raystreams.errors import StateStoreNotAvailableException, StreamsError, StreamsException
 from raystreams.runtime.placement import TaskSpec
 from raystreams.runtime.stream_thread import TaskRunner
 from raystreams.topology.topology import Topology
@@ -168,8 +168,34 @@ class TaskActor:
         snap["pid"] = os.getpid()
         return snap
 
-    def query(self, store: str, method: str, *args: Any, timestamped: bool = False) -> Any:
-        return self.runner.query(store, method, *args, timestamped=timestamped)
+    # interactive queries: the runner's StoreQueryServer, between the loop's batches
+
+    def query_call(self, store: str, query_type: Any, method: str, args: tuple[Any, ...],
+                   stale_ok: bool = False, raw: bool = False) -> Any:
+        """A point query (``TaskAnswer``) of one of the task's stores."""
+        return self._queries().call(store, query_type, method, args, stale_ok=stale_ok, raw=raw)
+
+    def query_page(self, store: str, query_type: Any, method: str, args: tuple[Any, ...],
+                   cursor: str | None = None, limit: int = 500, stale_ok: bool = False,
+                   raw: bool = False) -> Any:
+        """A page (``ScanPage``) of a scan; the first with ``cursor`` None."""
+        return self._queries().page(store, query_type, method, args, cursor=cursor, limit=limit,
+                                    stale_ok=stale_ok, raw=raw)
+
+    def query_close(self, cursor: str) -> None:
+        self._queries().close_cursor(cursor)
+
+    def store_lags(self) -> dict[tuple[str, int], tuple[int, int]]:
+        """(position, end offset) of each changelog partition the task restores its stores from."""
+        lags = getattr(self.runner, "store_lags", None)
+        return lags() if lags is not None else {}
+
+    def _queries(self) -> Any:
+        queries = getattr(self.runner, "queries", None)
+        if queries is None:
+            raise StateStoreNotAvailableException(
+                f"task {self.spec.task_id} is a standby replica: its stores are not queried")
+        return queries
 
     def pid(self) -> int:
         return os.getpid()

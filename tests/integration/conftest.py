@@ -23,6 +23,7 @@ from raystreams.broker import (
     TansuBroker,
     ToolchainMissingException,
 )
+from raystreams.query import QueryableStoreTypes, StoreQueryParameters
 
 #: Consumer settings every test consumer gets: tansu answers a caught-up fetch only after
 #: fetch.wait.max.ms, and librdkafka backs off fetch.queue.backoff.ms (DESIGN.md).
@@ -271,3 +272,8 @@ def streams_factory(ray_session: object, tmp_path_factory: pytest.TempPathFactor
     for streams in made:
         with contextlib.suppress(Exception):
             streams.close(30)
+
+
+def key_value(store: str) -> StoreQueryParameters:
+    """``store(...)``'s parameters for reading ``store`` as a plain key-value store."""
+    return StoreQueryParameters.from_store_name_and_type(store, QueryableStoreTypes.key_value_store())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections
 
 import pytest
-from conftest import wait_for
+from conftest import key_value, wait_for
 from test_runtime_failures import count_topology, final, output, produce, words
 
 pytestmark = pytest.mark.integration
@@ -41,7 +41,7 @@ def test_tasks_spread_when_a_node_joins_and_come_back_when_it_leaves(
         exact = dict(collections.Counter(part1 + part2))
         wait_for(lambda: final(output(kafka_bootstrap, sink, "read_uncommitted")) == exact,
                  90, 0.3, "exact counts after the move (a clean handover)")
-        assert dict(streams.store("counts").all()) == exact
+        assert dict(streams.store(key_value("counts")).all()) == exact
     finally:
         ray_cluster.remove_node(node)
     produce(kafka_bootstrap, source, part3)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import KafkaException, Producer
-from conftest import consume_all, wait_for
+from conftest import consume_all, key_value, wait_for
 
 from raystreams import Materialized, Produced, Serdes, StreamsBuilder
 from raystreams.kafka.partitioner import default_partition
@@ -141,7 +141,7 @@ def test_exactly_once_after_sigkill_with_open_transaction(kafka_bootstrap, topic
                            if m.partition() == 1]
     assert replaced["records_restored"] > 0
     assert replaced["records_restored"] <= len(committed_changelog)
-    store = streams.store(STORE)
+    store = streams.store(key_value(STORE))
     for word in {w for w in everything if part_of(w) == 1}:
         assert store.get(word) == everything[word]
     streams.close(30)

@@ -10,7 +10,7 @@ import collections
 
 import pytest
 from confluent_kafka import Producer
-from conftest import consume_all, create_topic, wait_for
+from conftest import consume_all, create_topic, key_value, wait_for
 from test_runtime_failures import count_topology, final, output, produce, words
 
 from raystreams import Serdes, Stores, Topology
@@ -47,7 +47,7 @@ def test_restart_resumes_from_committed_offsets_and_local_checkpoint(
     everything = dict(collections.Counter(part1 + part2))
     wait_for(lambda: final(output(kafka_bootstrap, sink, "read_uncommitted")) == everything,
              60, 0.3, "all counted after the restart")
-    assert dict(second.store("counts").all()) == everything
+    assert dict(second.store(key_value("counts")).all()) == everything
     # wait for the commit of everything, then stop uncleanly: no close, no new checkpoint
     wait_for(lambda: all(t["lag"] and not any(t["lag"].values())
                          and t["committed_offsets"] == t["end_offsets"]
@@ -65,7 +65,7 @@ def test_restart_resumes_from_committed_offsets_and_local_checkpoint(
     restored = sum(s["records_restored"] for s in third.metrics()["tasks"].values())
     assert restored == len(changelog) - len(changelog_after_first)
     assert 0 < restored < len(changelog)
-    assert dict(third.store("counts").all()) == everything
+    assert dict(third.store(key_value("counts")).all()) == everything
     third.close(30)
 
     # a fresh state dir (another node, say): the whole changelog is restored
@@ -74,7 +74,7 @@ def test_restart_resumes_from_committed_offsets_and_local_checkpoint(
     fourth.wait_until_running(60)
     restored = sum(s["records_restored"] for s in fourth.metrics()["tasks"].values())
     assert restored == len(consume_all(kafka_bootstrap, changelog_topic, timeout=10))
-    assert dict(fourth.store("counts").all()) == everything
+    assert dict(fourth.store(key_value("counts")).all()) == everything
 
 
 class PutProcessor:
@@ -131,7 +131,7 @@ def test_restore_reads_only_committed_data_and_finishes(kafka_bootstrap, topic_f
     streams.wait_until_running(60)  # restore finished, although markers follow the data
     snap = streams.metrics()["tasks"]["0_0"]
     assert snap["records_restored"] == 3  # a=1, b=1, b=2: nothing aborted, nothing open
-    store = streams.store("kv")
+    store = streams.store(key_value("kv"))
     assert (store.get("a"), store.get("b"), store.get("c"), store.get("d")) == ("1", "2", None,
                                                                                 None)
     assert dict(store.all()) == {"a": "1", "b": "2"}

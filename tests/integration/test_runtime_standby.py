@@ -10,7 +10,7 @@ import os
 import signal
 
 import pytest
-from conftest import consume_all, wait_for
+from conftest import consume_all, key_value, wait_for
 from test_runtime_failures import STORE, count_topology, final, output, produce, words
 
 pytestmark = pytest.mark.integration
@@ -62,7 +62,7 @@ def test_standby_replica_takes_over_a_killed_task_with_its_state(
     everything = collections.Counter(part0 + part1)
     wait_for(lambda: final(output(kafka_bootstrap, sink, "read_committed")) == dict(everything),
              90, 0.3, "all counts committed")
-    store = streams.store(STORE)
+    store = streams.store(key_value(STORE))
     assert {w: store.get(w) for w in everything} == dict(everything)
     # a new standby follows the new active task
     wait_for(lambda: (lambda s: len(s) == 1 and s[0]["incarnation"] >= 1

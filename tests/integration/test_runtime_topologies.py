@@ -9,6 +9,7 @@ from confluent_kafka import Producer
 from conftest import consume_all, wait_for
 
 from raystreams import StreamsBuilder
+from raystreams.query import QueryableStoreTypes, StoreQueryParameters
 
 pytestmark = pytest.mark.integration
 
@@ -157,7 +158,8 @@ def test_versioned_table_join_reads_as_of_the_order_time(kafka_bootstrap, topic_
 
     send(prices, "apple", "p1", 1_000)
     send(prices, "apple", "p5", 5_000)
-    store = streams.store("prices-v")
+    store = streams.store(StoreQueryParameters.from_store_name_and_type(
+        "prices-v", QueryableStoreTypes.versioned_key_value_store()))
     wait_for(lambda: store.get("apple") == VersionedRecord("p5", 5_000), 60, 0.3, "price p5")
     assert store.get("apple", 3_000) == VersionedRecord("p1", 1_000, 5_000)
     send(orders, "apple", "o3", 3_000)
@@ -192,14 +194,16 @@ def test_window_and_session_stores_are_queryable(kafka_bootstrap, topic_factory,
     for user, ts in [("ann", 1_000), ("ann", 2_000), ("bob", 3_000), ("ann", 12_000)]:
         producer.produce(clicks, key=user.encode(), value=b"click", timestamp=ts)
     producer.flush(30)
-    windows = streams.store("win-counts")
+    windows = streams.store(StoreQueryParameters.from_store_name_and_type(
+        "win-counts", QueryableStoreTypes.window_store()))
     wait_for(lambda: windows.fetch("ann", 10_000) == 1, 60, 0.3, "ann's second window")
     assert windows.fetch("ann", 0) == 2                       # one window, one value
-    assert windows.fetch("ann", 0, 20_000) == [(0, 2), (10_000, 1)]
-    assert windows.backward_fetch("ann", 0, 20_000) == [(10_000, 1), (0, 2)]
+    assert list(windows.fetch("ann", 0, 20_000)) == [(0, 2), (10_000, 1)]
+    assert list(windows.backward_fetch("ann", 0, 20_000)) == [(10_000, 1), (0, 2)]
     everything = {(w.key, w.window.start): n for w, n in windows.fetch_all(0, 20_000)}
     assert everything == {("ann", 0): 2, ("bob", 0): 1, ("ann", 10_000): 1}
-    sessions = streams.store("session-counts")
+    sessions = streams.store(StoreQueryParameters.from_store_name_and_type(
+        "session-counts", QueryableStoreTypes.session_store()))
     assert [((w.key, w.window.start, w.window.end), n) for w, n in sessions.fetch("ann")] == [
         (("ann", 1_000, 2_000), 2), (("ann", 12_000, 12_000), 1)]
     assert [n for _, n in sessions.find_sessions("ann", 0, 5_000)] == [2]

@@ -11,7 +11,7 @@ import collections
 
 import pytest
 from confluent_kafka import Producer
-from conftest import consume_all, wait_for
+from conftest import consume_all, key_value, wait_for
 
 from raystreams import Serdes, StreamsBuilder
 from raystreams.errors import MissingSourceTopicException, StreamsError
@@ -99,7 +99,7 @@ def test_wordcount_exactly_once(kafka_bootstrap, topic_factory, streams_factory,
     assert admin.describe_configs(repartition)["retention.ms"] == "-1"
 
     # interactive queries: routed by murmur2 to the owning task; all() fans out
-    store = streams.store(STORE)
+    store = streams.store(key_value(STORE))
     assert store.get("fox") == expected["fox"]
     assert dict(store.all()) == expected
     assert store.approximate_num_entries() >= len(expected)
@@ -136,7 +136,7 @@ def test_wordcount_at_least_once_embedded(embedded_bootstrap, topic_factory, str
     produce_lines(embedded_bootstrap, source, LINES)
     streams = streams_factory(topology, config)
     wait_counts(embedded_bootstrap, sink, truth(LINES), "read_uncommitted")
-    assert dict(streams.store(STORE).all()) == truth(LINES)
+    assert dict(streams.store(key_value(STORE)).all()) == truth(LINES)
 
 
 def test_missing_source_topic_is_a_clear_error(kafka_bootstrap, streams_factory, app_id):

@@ -319,8 +319,10 @@ def test_commit_retries_while_the_coordinator_moves(tmp_path):
 def test_query_rejects_writes(tmp_path):
     runner, _ = make_runner(tmp_path, FakeConsumer(), FakeProducer())
     runner.initialize()
-    with pytest.raises(Exception, match="read-only"):
-        runner.query("any", "put", "k", "v")
+    from raystreams.state import QueryableStoreTypes
+
+    with pytest.raises(Exception, match="'put' is not a query of key_value_store"):
+        runner.queries.call("any", QueryableStoreTypes.key_value_store(), "put", ("k", "v"))
 
 
 # ------------------------------------------------------------------ planning and placement
@@ -443,11 +445,12 @@ def test_lag_unknown_before_the_first_fetch_blocks(tmp_path):
 
 
 def test_stores_are_not_queryable_before_the_task_runs(tmp_path):
-    from raystreams.errors import InvalidStateStoreException
+    from raystreams.errors import StateStoreNotAvailableException
+    from raystreams.state import QueryableStoreTypes
 
     runner, _ = make_runner(tmp_path, FakeConsumer(), FakeProducer())
-    with pytest.raises(InvalidStateStoreException, match="not queryable while the task is CREATED"):
-        runner.query("any", "get", "k")
+    with pytest.raises(StateStoreNotAvailableException, match="not open yet"):
+        runner.queries.call("any", QueryableStoreTypes.key_value_store(), "get", ("k",))
 
 
 # ------------------------------------------------------------------ KafkaStreams without Ray
