@@ -256,11 +256,12 @@ class QueryableStoreType:
                 f"{method!r} is not a query of {self.name}; use one of "
                 f"{sorted(view.POINT_QUERIES | view.SCANS)}")
 
-    def create_composite(self, provider: Any, store_name: str) -> Any:
-        """The read-only view of ``store_name`` across the partitions ``provider`` reaches."""
+    def create_composite(self, provider: Any, store_name: str, **options: Any) -> Any:
+        """The read-only view of ``store_name`` across the partitions ``provider`` reaches
+        (``options``: ``partition``, ``stale_ok``, ``page_size``)."""
         from raystreams.query.composite import composite_for
 
-        return composite_for(self, provider, store_name)
+        return composite_for(self, provider, store_name, **options)
 
     def __repr__(self) -> str:
         return f"QueryableStoreTypes.{self.name}()"
