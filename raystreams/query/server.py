@@ -110,6 +110,9 @@ class StoreQueryServer:
         self._clock = clock
         self._scans: dict[str, _OpenScan] = {}
         self._scans_lock = threading.Lock()
+        #: point queries and scan pages answered (the task's metrics show them)
+        self.calls_served = 0
+        self.pages_served = 0
 
     # ------------------------------------------------------------------ checks
 
@@ -148,6 +151,7 @@ class StoreQueryServer:
             store, stale = self._store(store_name, qtype, stale_ok)
             value = getattr(qtype.create(store), method)(*args)
             position = self.position()
+            self.calls_served += 1
         raw_key = raw_value = None
         if raw and args and method != "approximate_num_entries":
             raw_key, raw_value = _raw(store, args[0], value)
@@ -213,6 +217,7 @@ class StoreQueryServer:
             else:
                 scan.iterator = _chain_one(nxt, it)
         position = self.position()
+        self.pages_served += 1
         if done:
             _close(it)
             return ScanPage(tuple(entries), None, self.task_id, stale, position)

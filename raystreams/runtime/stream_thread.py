@@ -394,6 +394,8 @@ class TaskRunner:
         snap = self.metrics.snapshot(engine, records_produced=produced, state=self.state,
                                      commits=commits)
         snap["incarnation"] = self.incarnation
+        snap["queries"] = {"calls": self.queries.calls_served, "pages": self.queries.pages_served,
+                           "open_scans": self.queries.open_cursors()}
         snap["restored_from"] = dict(self.restored_from)
         sm = self.task.state_manager if self.task is not None else None
         snap["changelog_partitions"] = ([f"{t}-{p}" for t, p in sm.changelog_partitions()]

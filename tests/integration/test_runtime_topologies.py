@@ -202,6 +202,11 @@ def test_window_and_session_stores_are_queryable(kafka_bootstrap, topic_factory,
     assert list(windows.backward_fetch("ann", 0, 20_000)) == [(10_000, 1), (0, 2)]
     everything = {(w.key, w.window.start): n for w, n in windows.fetch_all(0, 20_000)}
     assert everything == {("ann", 0): 2, ("bob", 0): 1, ("ann", 10_000): 1}
+    from raystreams.query import StateQueryRequest, WindowKeyQuery
+
+    fetched = streams.query(StateQueryRequest.in_store("win-counts").with_query(
+        WindowKeyQuery.with_key_and_window_start_range("ann", 0, 20_000)))
+    assert list(fetched.get_only_partition_result().get_result()) == [(0, 2), (10_000, 1)]
     sessions = streams.store(StoreQueryParameters.from_store_name_and_type(
         "session-counts", QueryableStoreTypes.session_store()))
     assert [((w.key, w.window.start, w.window.end), n) for w, n in sessions.fetch("ann")] == [

@@ -98,15 +98,48 @@ def test_wordcount_exactly_once(kafka_bootstrap, topic_factory, streams_factory,
     assert admin.describe_configs(repartition)["cleanup.policy"] == "delete"
     assert admin.describe_configs(repartition)["retention.ms"] == "-1"
 
-    # interactive queries: routed by murmur2 to the owning task; all() fans out
+    # interactive queries: routed by murmur2 to the owning task; all() is paged from every task
+    from raystreams.kafka.partitioner import default_partition
+    from raystreams.query import KeyQuery, StateQueryRequest
+
+    def served():
+        return {tid: t["queries"] for tid, t in streams.metrics()["tasks"].items()}
+
     store = streams.store(key_value(STORE))
-    assert store.get("fox") == expected["fox"]
+    before = served()
+    for word in expected:
+        assert store.get(word) == expected[word]
+    after = served()
+    owners = collections.Counter(f"1_{default_partition(w.encode(), 3)}" for w in expected)
+    # one call per get, to the owner only: no fan-out and no status call per query
+    assert {tid: after[tid]["calls"] - before[tid]["calls"] for tid in after} == {
+        tid: owners.get(tid, 0) for tid in after}
     assert dict(store.all()) == expected
+    assert [k for k, _ in store.all()] == sorted(expected, key=str.encode)  # merged in key order
+    pages, cursor, seen = 0, None, []
+    while True:  # a paged scan by hand, as the inspector reads it
+        page = store.scan_page("all", cursor=cursor, limit=3)
+        seen += [(e.key, e.value, e.task_id) for e in page.entries]
+        pages, cursor = pages + 1, page.cursor
+        if cursor is None:
+            break
+    assert {k: v for k, v, _ in seen} == expected and pages > 1
+    assert all(tid == f"1_{default_partition(k.encode(), 3)}" for k, _, tid in seen)
+    assert served()["1_0"]["pages"] - after["1_0"]["pages"] > 1  # each task answered in pages
     assert store.approximate_num_entries() >= len(expected)
     meta = streams.query_metadata_for_key(STORE, "fox")
-    from raystreams.kafka.partitioner import default_partition
-
     assert meta.task_id == f"1_{default_partition(b'fox', 3)}"
+    assert meta.active_host.actor_name and meta.active_host.node_id
+    result = streams.query(StateQueryRequest.in_store(STORE).with_query(KeyQuery.with_key("fox")))
+    answer = result.get_only_partition_result()
+    assert (answer.get_result(), answer.task_id, answer.stale) == (expected["fox"], meta.task_id,
+                                                                   False)
+    assert not answer.get_position().is_empty()
+    hosting = streams.streams_metadata_for_store(STORE)
+    assert sorted(m.host_info.task_id for m in hosting) == ["1_0", "1_1", "1_2"]
+    assert len(streams.metadata_for_all_streams_clients()) == 6
+    lags = streams.all_local_store_partition_lags()[STORE]
+    assert sorted(lags) == [0, 1, 2] and all(lag.offset_lag == 0 for lag in lags.values())
     metrics = streams.metrics()
     assert metrics["records_consumed"] >= len(LINES)
     assert metrics["commits"] > 0
