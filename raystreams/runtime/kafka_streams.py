@@ -397,21 +397,9 @@ class KafkaStreams:
     def _queries(self) -> TaskRouter:
         self._require_running()
         if self._router is None:
-            import ray
-
-            assert self.plan is not None
-            supervisor = self.supervisor
-            self._router = TaskRouter(
-                self.plan, self._key_serde_of,
-                lambda timeout: ray.get(supervisor.routing.remote(), timeout=timeout),
-                lambda ref, timeout: ray.get(ref, timeout=timeout),
-                actor_errors=(ray.exceptions.RayActorError,),
-                timeout_errors=(ray.exceptions.GetTimeoutError,))
+            self._router = TaskRouter.connect(self.supervisor, plan=self.plan,
+                                              topology=self.topology, config=self.config)
         return self._router
-
-    def _key_serde_of(self, store: str) -> Any:
-        return (getattr(self.topology.stores[store].builder, "key_serde", None)
-                or self.config.default_key_serde())
 
     def store(self, params: StoreQueryParameters) -> Any:
         """A read-only view of a store across its tasks (Kafka's ``store(StoreQueryParameters)``).

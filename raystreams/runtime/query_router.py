@@ -64,6 +64,27 @@ class TaskRouter:
         #: how many times the routing table was fetched (tests and the inspector show it)
         self.refreshes = 0
 
+    @classmethod
+    def connect(cls, supervisor: Any, *, plan: AppPlan | None = None, topology: Any = None,
+                config: Any = None, timeout_s: float = QUERY_TIMEOUT_S) -> TaskRouter:
+        """A router over a running app's supervisor actor (``ray.get_actor(application_id,
+        namespace=...)``); the plan, topology and config are asked of it unless given (the
+        ``KafkaStreams`` that started the app has them)."""
+        import ray
+
+        if plan is None or topology is None or config is None:
+            plan, topology, config = ray.get(supervisor.query_plan.remote(), timeout=timeout_s)
+
+        def key_serde_of(store: str) -> Any:
+            return (getattr(topology.stores[store].builder, "key_serde", None)
+                    or config.default_key_serde())
+
+        return cls(plan, key_serde_of,
+                   lambda timeout: ray.get(supervisor.routing.remote(), timeout=timeout),
+                   lambda ref, timeout: ray.get(ref, timeout=timeout),
+                   actor_errors=(ray.exceptions.RayActorError,),
+                   timeout_errors=(ray.exceptions.GetTimeoutError,), timeout_s=timeout_s)
+
     # ------------------------------------------------------------------ routing table
 
     def routing(self, refresh: bool = False) -> dict[str, Any]:

@@ -551,6 +551,11 @@ class Supervisor:
         with self._lock:
             return {tid: t.handle for tid, t in self.tasks.items() if t.handle is not None}
 
+    def query_plan(self) -> tuple[AppPlan, Topology, StreamsConfig]:
+        """The app's plan, topology and config: what a process other than the one that started
+        the app (the inspector) needs to route interactive queries (``TaskRouter.connect``)."""
+        return self.plan, self.topology, self.config
+
     def routing(self) -> dict[str, Any]:
         """Where every task and standby replica runs, from what the supervisor holds (no call
         to any task): the interactive-query router caches it and asks again only when
