@@ -251,6 +251,8 @@ class KafkaStreams:
                 log.debug("supervisor status unavailable: %s", exc)
                 continue
             self.last_status = status
+            if self._router is not None:
+                self._router.observe_version(status.get("routing_version"))
             if self._closing.is_set():
                 return
             failures = [e for e in status["events"]

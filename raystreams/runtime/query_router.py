@@ -99,6 +99,15 @@ class TaskRouter:
         with self._lock:
             self._routing = None
 
+    def observe_version(self, version: int | None) -> None:
+        """The supervisor reported its routing version (in ``status()``, which ``KafkaStreams``
+        polls anyway): forget a cached table of another version, so the next query fetches
+        the new one instead of first failing on a moved task's old actor."""
+        with self._lock:
+            if version is not None and self._routing is not None \
+                    and self._routing.get("version") != version:
+                self._routing = None
+
     def _store(self, store_name: str) -> tuple[int, int]:
         if store_name not in self.plan.store_subtopology:
             known = sorted(self.plan.store_subtopology)

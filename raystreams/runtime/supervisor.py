@@ -519,8 +519,9 @@ class Supervisor:
             if (st is not None and task.state == TaskState.STARTING
                     and st["state"] == TaskState.RUNNING):
                 task.state = TaskState.RUNNING
-            if st is not None:
+            if st is not None and (st.get("node_id") or task.node_id) != task.node_id:
                 task.node_id = st.get("node_id") or task.node_id
+                self._routing_version += 1  # query routers show the node: fetch it again
             tasks[tid] = {"state": task.state, "runner_state": st["state"] if st else None,
                           "incarnation": task.incarnation, "restarts": task.total_restarts,
                           "node_id": task.node_id, "pid": st.get("pid") if st else None,
@@ -529,7 +530,8 @@ class Supervisor:
                            "running": s.handle is not None, "promotions": s.promotions}
                           for s in rs] for tid, rs in self.standbys.items()}
         return {"application_id": self.app, "state": self.state, "error": self.error,
-                "tasks": tasks, "standbys": standbys, "events": list(self.events[-50:])}
+                "tasks": tasks, "standbys": standbys, "events": list(self.events[-50:]),
+                "routing_version": self._routing_version}
 
     def metrics(self) -> list[dict[str, Any]]:
         """The metrics snapshot of every live task actor (restarts added)."""

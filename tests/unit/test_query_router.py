@@ -174,6 +174,22 @@ def test_a_restarted_task_is_found_again_once(cluster):
         store.get(key)
 
 
+def test_a_new_routing_version_is_fetched_before_the_next_query(cluster):
+    router, state, by_partition, _ = cluster
+    store = KV.create_composite(router, "counts")
+    key = next(iter(by_partition[2]))
+    store.get(key)
+    router.observe_version(state["version"])  # the same version: the table stays
+    store.get(key)
+    assert state["fetches"] == 1
+    moved = FakeActor("0_2", by_partition[2])
+    state["actors"] = {**state["actors"], 2: moved}  # moved; the old actor still answers
+    state["version"] += 1
+    router.observe_version(state["version"])
+    assert store.get(key) == by_partition[2][key]
+    assert state["fetches"] == 2 and moved.calls == 1
+
+
 def test_a_scan_cursor_dies_with_its_actor(cluster):
     router, state, _, _ = cluster
     store = KV.create_composite(router, "counts")
