@@ -75,6 +75,9 @@ class ScanPage:
     position: Position = Position()
 
 
+_NOTHING = object()
+
+
 @dataclass
 class _OpenScan:
     iterator: Iterator[Any]
@@ -82,6 +85,8 @@ class _OpenScan:
     stale_ok: bool
     raw: bool
     used: float
+    #: the entry read ahead to learn whether the last page was the end
+    peeked: Any = _NOTHING
 
 
 class StoreQueryServer:
@@ -199,23 +204,21 @@ class StoreQueryServer:
         it = scan.iterator
         done = False
         for _ in range(limit):
-            try:
-                kv = next(it)
-            except StopIteration:
-                done = True
-                break
+            if scan.peeked is not _NOTHING:
+                kv, scan.peeked = scan.peeked, _NOTHING
+            else:
+                kv = next(it, _NOTHING)
+                if kv is _NOTHING:
+                    done = True
+                    break
             key, value = kv[0], kv[1]
             raw_key, raw_value = _raw(store, key, value)
             entries.append(ScanEntry(_sort_key(key, raw_key), key, value,
                                      raw_key if scan.raw else None,
                                      raw_value if scan.raw else None))
-        if not done:  # peek: a page that ends exactly at the end needs no further call
-            try:
-                nxt = next(it)
-            except StopIteration:
-                done = True
-            else:
-                scan.iterator = _chain_one(nxt, it)
+        if not done:  # read ahead: a page that ends exactly at the end needs no further call
+            scan.peeked = next(it, _NOTHING)
+            done = scan.peeked is _NOTHING
         position = self.position()
         self.pages_served += 1
         if done:
@@ -254,11 +257,6 @@ class StoreQueryServer:
             scans = [self._scans.pop(c) for c in old]
         for scan in scans:
             _close(scan.iterator)
-
-
-def _chain_one(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
-    yield first
-    yield from rest
 
 
 def _close(it: Any) -> None:
