@@ -22,7 +22,10 @@ dict with Kafka Streams key names (at least ``application.id``)::
 
 ``run`` loads the file (its functions travel to the Ray workers by value, so the file need not
 be importable there), overrides config keys given with ``--config``/``--bootstrap-servers``, and
-runs the app until Ctrl-C or SIGTERM, printing its state and progress.
+runs the app until Ctrl-C or SIGTERM, printing its state and progress. A module may also
+define ``watch(streams) -> str``: while the app is RUNNING, ``run`` calls it every second with
+the ``KafkaStreams`` and prints what it returns (``examples/interactive_queries.py`` prints
+its top words, read from the store).
 
 **Finding the broker.** ``bootstrap.servers`` (``--bootstrap-server[s]``) when given; else the
 broker a running ``raystreams broker`` recorded (``~/.cache/raystreams/broker.json``); else
@@ -231,6 +234,13 @@ def _progress_line(streams: Any) -> str:
     return text
 
 
+def _watch_line(watch: Callable[[Any], Any], streams: Any) -> str:
+    try:
+        return str(watch(streams))
+    except Exception as e:  # a query during a task move: say so, keep running
+        return f"watch: {type(e).__name__}: {e}"
+
+
 def start_app(topology: Any, config: dict[str, Any], out: Any, *, create_topics: bool | None,
               partitions: int) -> tuple[Any, Any]:
     """Resolve the broker (recording an embedded one), create topics if asked, start the app."""
@@ -275,7 +285,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                                       partitions=args.partitions)
         print(f"tasks: {', '.join(t.task_id for t in streams.plan.tasks)}; Ctrl-C stops",
               file=out, flush=True)
-        last = 0.0
+        last = last_watch = 0.0
+        watch = getattr(module, "watch", None)
         deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
         while not stop.wait(0.2):
             from raystreams.runtime.kafka_streams import State
@@ -287,6 +298,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             if time.monotonic() - last >= args.progress_interval:
                 last = time.monotonic()
                 print(_progress_line(streams), file=out, flush=True)
+            if callable(watch) and streams.state() is State.RUNNING \
+                    and time.monotonic() - last_watch >= 1.0:
+                last_watch = time.monotonic()
+                print(_watch_line(watch, streams), file=out, flush=True)
             if deadline is not None and time.monotonic() >= deadline:
                 break
         return 0
