@@ -16,7 +16,7 @@ From Python, with a ``KafkaStreams`` of this topology running::
 
     store = streams.store("word-counts")
     store.get("kafka")                                 # 3
-    sorted(store.all(), key=lambda kv: -kv.value)[:5]  # the top five, as KeyValue(word, count)
+    sorted(dict(store.all()).items(), key=lambda wc: -wc[1])[:5]  # the top five (word, count)
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def app() -> tuple[Topology, dict[str, Any]]:
 
 def top_words(streams: Any, n: int = TOP) -> list[tuple[str, int]]:
     """The ``n`` most frequent words and their counts, read from every task's store."""
-    counts = [(kv.key, kv.value) for kv in streams.store(STORE).all()]
-    return sorted(counts, key=lambda wc: (-wc[1], wc[0]))[:n]
+    counts = dict(streams.store(STORE).all())  # (key, value) pairs from every task
+    return sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))[:n]
 
 
 def watch(streams: Any) -> str:

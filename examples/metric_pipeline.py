@@ -20,7 +20,7 @@ the records by host. On a real cluster add ``--bootstrap-servers HOST:PORT`` to 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from raystreams import Branched, Consumed, Produced, Serdes, StreamsBuilder, Topology
@@ -68,7 +68,7 @@ def app() -> tuple[Topology, dict[str, Any]]:
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def generate(count: int, seed: int = 7, start_ms: int = 1_738_310_126_555) -> list[dict[str, Any]]:

@@ -63,7 +63,10 @@ def build_topology(order_topic: str = ORDER_TOPIC, address_topic: str = ADDRESS_
 
 def app() -> tuple[Topology, dict[str, Any]]:
     """The ``raystreams run`` entry point: the topology and its config."""
-    return build_topology(), {"application.id": "order-join"}
+    # a task picks records by timestamp across its partitions; max.task.idle.ms lets it wait
+    # a moment for a partition that looks caught up before processing another (Kafka's
+    # KIP-695), so a table update sent just before a record is applied before it
+    return build_topology(), {"application.id": "order-join", "max.task.idle.ms": 1000}
 
 
 def feed(bootstrap: str | None = None) -> int:
