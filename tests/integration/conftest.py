@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -277,3 +279,34 @@ def streams_factory(ray_session: object, tmp_path_factory: pytest.TempPathFactor
 def key_value(store: str) -> StoreQueryParameters:
     """``store(...)``'s parameters for reading ``store`` as a plain key-value store."""
     return StoreQueryParameters.from_store_name_and_type(store, QueryableStoreTypes.key_value_store())
+
+
+# --------------------------------------------------------------------------- CLI subprocesses
+
+
+@pytest.fixture
+def cli_env(ray_cluster: object, tmp_path: object) -> dict[str, str]:
+    """Environment of a ``raystreams`` command run as a subprocess: the session's Ray through
+    ``RAY_ADDRESS``, its own cache dir (so it starts and records its own embedded broker)."""
+    env = dict(os.environ)
+    env.update({"RAY_ADDRESS": ray_cluster.address, "RAY_AUTH_MODE": "disabled",
+                "RAYSTREAMS_CACHE_DIR": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"})
+    return env
+
+
+class Lines:
+    """A subprocess's output lines, read on a thread, so tests can wait with a deadline."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, text: str, timeout: float = 90.0) -> None:
+        wait_for(lambda: any(text in line for line in self.lines) or self.proc.poll() is not None,
+                 timeout, 0.1, f"{text!r} in the output")
+        assert any(text in line for line in self.lines), "\n".join(self.lines[-40:])
