@@ -19,6 +19,7 @@ public final class Scenarios {
         all.addAll(JoinScenarios.all());
         all.addAll(ProcessorScenarios.all());
         all.addAll(VersionedScenarios.all());
+        all.addAll(ExampleScenarios.all());
         final Map<String, Scenario> byName = new TreeMap<>();
         for (final Scenario scenario : all) {
             if (byName.put(scenario.name(), scenario) != null) {
