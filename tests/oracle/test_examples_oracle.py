@@ -21,7 +21,7 @@ from .harness import Step
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from example_cases import BASE, CASES, Send  # noqa: E402
+from example_cases import BASE, CASES, Advance, Send  # noqa: E402
 
 pytestmark = pytest.mark.oracle
 
@@ -44,20 +44,28 @@ def _parsed(value):
 @pytest.mark.parametrize("example", ["stock_stats", "clickstream"])
 def test_example_matches_kafka_streams(oracle, example, cache):
     case = CASES[example]
-    sends = [s for s in case.steps if isinstance(s, Send)]
-    steps = [Step.pipe(s.topic, s.key, _text(s.value), BASE + s.at) for s in sends]
-    expected = oracle.run(f"example_{example}", steps, config={**cache})
+    steps = [s for s in case.steps if isinstance(s, Send | Advance)]
+    topology, config = case.module.app()
+    # the example's own settings (max.task.idle.ms) on both sides
+    shared = {k: str(v) for k, v in config.items() if k != "application.id"}
+    expected = oracle.run(f"example_{example}", [
+        Step.advance(s.ms) if isinstance(s, Advance)
+        else Step.pipe(s.topic, s.key, _text(s.value), BASE + s.at) for s in steps],
+        config={**shared, **cache})
     assert expected["error"] is None, expected["error"]
 
-    topology, config = case.module.app()
     config = {**config, "application.id": f"example_{example}",
               "bootstrap.servers": "dummy:1234", **cache}
     outputs = []
-    with TopologyTestDriver(topology, config) as driver:
-        inputs = {t: driver.create_input_topic(t, *case.serdes[t]) for t in {s.topic for s in sends}}
+    with TopologyTestDriver(topology, config, initial_wall_clock_time=0) as driver:
+        inputs = {t: driver.create_input_topic(t, *case.serdes[t])
+                  for t in {s.topic for s in steps if isinstance(s, Send)}}
         out = {t: driver.create_output_topic(t, *case.serdes[t]) for t in case.outputs}
-        for index, send in enumerate(sends):
-            inputs[send.topic].pipe_input(send.key, send.value, BASE + send.at)
+        for index, step in enumerate(steps):
+            if isinstance(step, Advance):
+                driver.advance_wall_clock_time(step.ms)
+            else:
+                inputs[step.topic].pipe_input(step.key, step.value, BASE + step.at)
             for topic, reader in out.items():
                 outputs += [(index, topic, r.key, r.value, r.timestamp)
                             for r in reader.read_records_to_list()]
