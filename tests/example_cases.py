@@ -1,5 +1,5 @@
 """The examples' test cases, shared by the driver tests (tests/unit/test_examples.py) and the
-end-to-end tests (tests/integration/test_examples.py): each example's input and its exact
+end-to-end tests (tests/integration/test_runtime_examples.py): each example's input and its exact
 output, written out by hand (times in ms after ``BASE``; window bounds included).
 
 A case builds the example's topology with topic names passed through ``rename`` (the
