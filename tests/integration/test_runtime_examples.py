@@ -25,6 +25,8 @@ from example_cases import BASE, CASES, Case, Restart, Send, Start, Sync, load_ex
 pytestmark = pytest.mark.integration
 
 TIMEOUT_S = 120.0
+#: ~16 task actors start at once on 2 cores (CI), or on a machine shared with other runs
+START_TIMEOUT_S = 240.0
 
 
 def _base() -> int:
@@ -58,7 +60,7 @@ class Run:
         self.streams = self.make(self.case.topology(self.rename), self.config)
         # records go out once the tasks run, as a user's would: the cases check results,
         # not a race with the first fetch of every partition
-        self.streams.wait_until_running(TIMEOUT_S)
+        self.streams.wait_until_running(START_TIMEOUT_S)
 
     def send(self, step: Send) -> None:
         key_serde, value_serde = self.case.serdes[step.topic]
