@@ -4,6 +4,7 @@ the commands CI runs."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -13,10 +14,20 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs"))
 
-import readme_config
 from readme_blocks import README, ROOT, runnable_blocks
+
+
+def _load_generator():
+    """docs/readme_config.py, the script that writes the README's config table."""
+    spec = importlib.util.spec_from_file_location("readme_config",
+                                                  ROOT / "docs" / "readme_config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+readme_config = _load_generator()
 
 CI_RUN = (ROOT / ".ci" / "run").read_text()
 
