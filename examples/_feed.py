@@ -42,11 +42,11 @@ def resolve(bootstrap: str | None) -> str:
     """``bootstrap`` when given, else the broker a running ``raystreams run``/``broker`` recorded."""
     if bootstrap:
         return bootstrap
-    from raystreams.broker import BrokerUnavailable, resolve_bootstrap
+    from raystreams.broker import BrokerNotAvailableException, resolve_bootstrap
 
     try:
         return resolve_bootstrap(None, start=False).bootstrap_servers
-    except BrokerUnavailable:
+    except BrokerNotAvailableException:
         raise SystemExit("no broker: start the example first (`raystreams run examples/NAME.py` "
                          "starts the embedded broker), or pass --bootstrap-servers") from None
 
