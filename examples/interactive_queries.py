@@ -14,7 +14,8 @@ Run and feed it (embedded default; two terminals)::
 
 From Python, with a ``KafkaStreams`` of this topology running::
 
-    store = streams.store("word-counts")
+    store = streams.store(StoreQueryParameters.from_store_name_and_type(
+        "word-counts", QueryableStoreTypes.key_value_store()))
     store.get("kafka")                                 # 3
     sorted(dict(store.all()).items(), key=lambda wc: -wc[1])[:5]  # the top five (word, count)
 """
@@ -24,7 +25,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from raystreams import Grouped, Materialized, Serdes, StreamsBuilder, Topology
+from raystreams import (
+    Grouped,
+    Materialized,
+    QueryableStoreTypes,
+    Serdes,
+    StoreQueryParameters,
+    StreamsBuilder,
+    Topology,
+)
 
 INPUT_TOPIC = "iq-text"
 STORE = "word-counts"
@@ -54,16 +63,23 @@ def app() -> tuple[Topology, dict[str, Any]]:
                               "commit.interval.ms": 1000}
 
 
+def word_counts(streams: Any) -> Any:
+    """The count store, read as a key-value store across every task (Kafka's
+    ``store(StoreQueryParameters.fromNameAndType(name, keyValueStore()))``)."""
+    return streams.store(StoreQueryParameters.from_store_name_and_type(
+        STORE, QueryableStoreTypes.key_value_store()))
+
+
 def top_words(streams: Any, n: int = TOP) -> list[tuple[str, int]]:
     """The ``n`` most frequent words and their counts, read from every task's store."""
-    counts = dict(streams.store(STORE).all())  # (key, value) pairs from every task
+    counts = dict(word_counts(streams).all())  # (key, value) pairs from every task, in pages
     return sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))[:n]
 
 
 def watch(streams: Any) -> str:
     """What ``raystreams run`` prints every second: the top words and one key lookup."""
     top = ", ".join(f"{w}={n}" for w, n in top_words(streams)) or "(no words yet)"
-    return f"top words: {top}; {WATCHED_WORD!r} -> {streams.store(STORE).get(WATCHED_WORD)}"
+    return f"top words: {top}; {WATCHED_WORD!r} -> {word_counts(streams).get(WATCHED_WORD)}"
 
 
 def feed(bootstrap: str | None = None) -> int:

@@ -86,15 +86,9 @@ def test_clickstream_window_is_the_second_before_the_click():
 def test_interactive_queries_watch_reads_the_store():
     case = CASES["interactive_queries"]
     _, driver = run_on_driver(case)
-
-    class DriverStores:
-        """What ``watch`` uses of KafkaStreams: ``store(name)``, here the driver's store."""
-
-        def store(self, name):
-            return driver.get_key_value_store(name)
-
     try:
-        line = case.module.watch(DriverStores())
+        # the driver answers store(StoreQueryParameters) through the same query path as KafkaStreams
+        line = case.module.watch(driver)
     finally:
         driver.close()
     assert line == ("top words: kafka=3, streams=2, all=1, hello=1, join=1; 'kafka' -> 3")
