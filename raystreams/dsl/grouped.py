@@ -25,7 +25,7 @@ from raystreams.dsl.materialize import MaterializedInternal, kv_store_builder
 from raystreams.dsl.params import Grouped, Materialized, Named
 from raystreams.errors import TopologyException
 from raystreams.processor import aggregate as ag
-from raystreams.processor.ktable import ChangeSerde
+from raystreams.processor.change import ChangeSerde
 from raystreams.serde import Serdes
 from raystreams.topology.topology import Topology
 

@@ -15,13 +15,9 @@ from typing import Any
 from raystreams.errors import StreamsException
 from raystreams.processor.api import Processor, Record
 from raystreams.processor.change import Change
-from raystreams.processor.ktable import (
-    MaterializedValueGetterSupplier,
-    TupleForwarder,
-    _where,
-    count_dropped,
-    value_or_none,
-)
+from raystreams.processor.dropped import skip_record
+from raystreams.processor.ktable.forwarder import TupleForwarder
+from raystreams.processor.ktable.getters import MaterializedValueGetterSupplier
 from raystreams.state.types import ValueAndTimestamp
 
 log = logging.getLogger(__name__)
@@ -60,8 +56,7 @@ class _AggProcessor(Processor):
                                             record.headers))
 
     def _skip(self) -> None:
-        log.warning("Skipping record due to null key or value. %s", _where(self.context))
-        count_dropped(self.context)
+        skip_record(log, self.context, "null key or value")
 
 
 # ------------------------------------------------------------------------------------------
@@ -91,7 +86,7 @@ class KStreamAggregateProcessor(_AggProcessor):
             self._skip()
             return
         old = self.store.get(key)
-        old_agg = value_or_none(old)
+        old_agg = ValueAndTimestamp.get_value_or_null(old)
         if old_agg is None:
             old_agg = self.supplier.initializer()
             ts = record.timestamp
@@ -119,7 +114,7 @@ class KStreamReduceProcessor(_AggProcessor):
             self._skip()
             return
         old = self.store.get(key)
-        old_agg = value_or_none(old)
+        old_agg = ValueAndTimestamp.get_value_or_null(old)
         if old_agg is None:
             new_agg, ts = value, record.timestamp
         else:
@@ -180,7 +175,7 @@ class KTableAggregateProcessor(_AggProcessor):
         if key is None:
             raise _null_key(s.store_name)
         old = self.store.get(key)
-        old_agg = value_or_none(old)
+        old_agg = ValueAndTimestamp.get_value_or_null(old)
         ts = record.timestamp
         if change.old_value is not None and old_agg is not None:
             inter = s.subtractor(key, change.old_value, old_agg)
@@ -218,7 +213,7 @@ class KTableReduceProcessor(KTableAggregateProcessor):
         if key is None:
             raise _null_key(s.store_name)
         old = self.store.get(key)
-        old_agg = value_or_none(old)
+        old_agg = ValueAndTimestamp.get_value_or_null(old)
         if change.old_value is not None and old_agg is not None:
             inter = s.subtractor(old_agg, change.old_value)
             ts = max(record.timestamp, old.timestamp)

@@ -32,7 +32,7 @@ from typing import Any
 
 from raystreams.processor.api import Processor, Record
 from raystreams.processor.change import Change
-from raystreams.processor.ktable import count_dropped
+from raystreams.processor.dropped import count_dropped, skip_record
 from raystreams.serde import Serde
 from raystreams.state.types import ValueAndTimestamp
 
@@ -286,13 +286,6 @@ def response_partitioner(topic: str, key: Any, value: SubscriptionResponseWrappe
     return value.primary_partition
 
 
-def _where(context: Any) -> str:
-    rc = getattr(context, "record_context", None)
-    if rc is None or rc.topic is None:
-        return "Topic, partition, and offset not known."
-    return f"topic=[{rc.topic}] partition=[{rc.partition}] offset=[{rc.offset}]"
-
-
 # --------------------------------------------------------------------------- 1. send
 
 class ForeignKeyExtractor:
@@ -349,8 +342,7 @@ class SubscriptionSendProcessor(Processor):
         if new is not None:
             new_fk = self.extractor(record.key, new)
             if new_fk is None:
-                log.warning("Skipping record due to null foreign key. %s", _where(self.context))
-                count_dropped(self.context)
+                skip_record(log, self.context, "null foreign key")
                 if unsubscribe:
                     self._forward(record, old_fk, Instruction.DELETE_KEY_AND_PROPAGATE)
             elif unsubscribe and self._changed(new_fk, old_fk):
@@ -410,8 +402,7 @@ class SubscriptionReceiveProcessor(Processor):
     def process(self, record: Record) -> None:
         fk, wrapper = record.key, record.value
         if fk is None and wrapper.instruction != Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE:
-            log.warning("Skipping record due to null foreign key. %s", _where(self.context))
-            count_dropped(self.context)
+            skip_record(log, self.context, "null foreign key")
             return
         new = ValueAndTimestamp(wrapper, record.timestamp)
         if fk is None:
@@ -502,8 +493,7 @@ class ForeignTableJoinProcessor(Processor):
 
     def process(self, record: Record) -> None:
         if record.key is None:
-            log.warning("Skipping record due to null key. %s", _where(self.context))
-            count_dropped(self.context)
+            skip_record(log, self.context, "null key")
             return
         if self.use_versioned_semantics and not record.value.is_latest:
             log.info("Skipping out-of-order record from versioned table while performing "

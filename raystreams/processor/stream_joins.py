@@ -32,6 +32,7 @@ from typing import Any
 from raystreams.config.keys import EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX
 from raystreams.errors import StreamsException
 from raystreams.processor.api import Processor, ProcessorContext, Record
+from raystreams.processor.dropped import skip_record
 from raystreams.serde import Serde
 from raystreams.state.types import ValueAndTimestamp
 
@@ -287,8 +288,7 @@ class KStreamKStreamJoinProcessor(Processor):
             self.context.forward(record.with_value(self.joiner(key, value, None)))
             return
         if key is None or value is None:
-            log.warning("Skipping record due to null key or value. topic=[%s] offset=[%s]",
-                        getattr(self.context, "topic", None), getattr(self.context, "offset", None))
+            skip_record(log, self.context, "null key or value")
             return
         if ts == tracker.stream_time and self.outer_store is not None:
             self._emit_non_joined(record)
@@ -435,8 +435,7 @@ class KStreamKStreamSelfJoinProcessor(Processor):
     def process(self, record: Record) -> None:
         key, value, ts = record.key, record.value, record.timestamp
         if key is None or value is None:
-            log.warning("Skipping record due to null key or value. topic=[%s] offset=[%s]",
-                        getattr(self.context, "topic", None), getattr(self.context, "offset", None))
+            skip_record(log, self.context, "null key or value")
             return
         forward = self.context.forward
         self_record = record.with_value(self.joiner(key, value, value)).with_timestamp(ts)
@@ -539,9 +538,7 @@ class KStreamKTableJoinProcessor(Processor):
         mapped = self._mapped(record)
         keep_for_left = self.left_join and mapped is None and record.value is not None
         if not keep_for_left and (mapped is None or record.value is None):
-            log.warning("Skipping record due to null join key or value. topic=[%s] "
-                        "offset=[%s]", getattr(self.context, "topic", None),
-                        getattr(self.context, "offset", None))
+            skip_record(log, self.context, "null join key or value")
             return
         if self.buffer is None or not self._buffer_put(record):
             self._join(record)

@@ -26,11 +26,9 @@ from typing import Any, Literal
 
 from raystreams.processor.api import Processor, Record
 from raystreams.processor.change import Change
-from raystreams.processor.ktable import (
-    MaterializedValueGetterSupplier,
-    TupleForwarder,
-    count_dropped,
-)
+from raystreams.processor.dropped import count_dropped, skip_record
+from raystreams.processor.ktable.forwarder import TupleForwarder
+from raystreams.processor.ktable.getters import MaterializedValueGetterSupplier
 from raystreams.state.types import ValueAndTimestamp
 
 log = logging.getLogger(__name__)
@@ -39,15 +37,7 @@ UNKNOWN = -1
 JoinKind = Literal["inner", "left", "right", "outer"]
 
 
-def _where(context: Any) -> str:
-    rc = getattr(context, "record_context", None)
-    if rc is None or rc.topic is None:
-        return "Topic, partition, and offset not known."
-    return f"topic=[{rc.topic}] partition=[{rc.partition}] offset=[{rc.offset}]"
-
-
-def _value(vat: Any) -> Any:
-    return None if vat is None else vat.value
+_value = ValueAndTimestamp.get_value_or_null
 
 
 class KTableKTableJoinSupplier:
@@ -114,8 +104,7 @@ class KTableKTableJoinProcessor(Processor):
     def process(self, record: Record) -> None:
         key = record.key
         if key is None:
-            log.warning("Skipping record due to null key. %s", _where(self.context))
-            count_dropped(self.context)
+            skip_record(log, self.context, "null key")
             return
         change = record.value
         if self.use_versioned_semantics and not change.is_latest:

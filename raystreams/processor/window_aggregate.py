@@ -28,7 +28,9 @@ from raystreams.config.keys import EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATIO
 from raystreams.errors import InvalidStateStoreException, StreamsException
 from raystreams.processor.api import Headers, Processor, Record, _record
 from raystreams.processor.change import Change
-from raystreams.processor.ktable import MaterializedValueGetterSupplier, TupleForwarder
+from raystreams.processor.dropped import count_dropped, skip_record, task_prefix, where
+from raystreams.processor.ktable.forwarder import TupleForwarder
+from raystreams.processor.ktable.getters import MaterializedValueGetterSupplier
 from raystreams.state.types import ValueAndTimestamp
 from raystreams.windowed import SessionWindow, TimeWindow, Windowed
 
@@ -58,36 +60,16 @@ def _emit_interval(context: Any) -> int:
     return int(value)
 
 
-def _drop(context: Any) -> None:
-    task = getattr(context, "task", None)
-    metrics = getattr(task, "metrics", None)
-    if metrics is not None:
-        metrics.records_dropped += 1
-
-
-def _where(context: Any) -> str:
-    rc = getattr(context, "record_context", None)
-    if rc is not None and getattr(rc, "topic", None) is not None:
-        return f"topic=[{rc.topic}] partition=[{rc.partition}] offset=[{rc.offset}]"
-    return "Topic, partition, and offset not known."
-
-
-def _task_prefix(context: Any) -> str:
-    task_id = getattr(context, "task_id", None)
-    return f"task [{task_id}] " if task_id is not None else ""
-
-
 def _log_null_key(context: Any, what: str = "null key") -> None:
-    log.warning("%sSkipping record due to %s. %s", _task_prefix(context), what, _where(context))
-    _drop(context)
+    skip_record(log, context, what)
 
 
 def _log_expired(context: Any, timestamp: int, window: str, close_time: int,
                  stream_time: int) -> None:
     log.warning("%sSkipping record for expired window. %s timestamp=[%d] window=%s "
-                "expiration=[%d] streamTime=[%d]", _task_prefix(context), _where(context),
+                "expiration=[%d] streamTime=[%d]", task_prefix(context), where(context),
                 timestamp, window, close_time, stream_time)
-    _drop(context)
+    count_dropped(context)
 
 
 def _get_store(context: Any, name: str, kind: str) -> Any:

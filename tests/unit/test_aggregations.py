@@ -10,8 +10,7 @@ import pytest
 
 from raystreams import Consumed, Grouped, Materialized, Named, Produced, Serdes, StreamsBuilder
 from raystreams.errors import StreamsException, TopologyException
-from raystreams.processor.change import Change
-from raystreams.processor.ktable import ChangeSerde
+from raystreams.processor.change import Change, ChangeSerde
 from raystreams.state.types import ValueAndTimestamp
 from raystreams.testing import TopologyTestDriver
 
