@@ -151,8 +151,7 @@ class TopologyTestDriver:
     # ------------------------------------------------------------------ setup
     def _build(self) -> None:
         top = self.topology
-        non_global = [n for group in top.node_groups().values()
-                      if not any(top.is_global_source(x) for x in group) for n in group]
+        plan = top.build_topology(self.application_id)
         self._global_topics: dict[str, Any] = {}
         global_stores: dict[str, Any] = {}
         if top.global_stores:
@@ -165,9 +164,9 @@ class TopologyTestDriver:
             global_stores = self._global_task.stores
             for topic in self._global_task.topics:
                 self._global_topics[topic] = self._global_task
-        if non_global:
+        if plan:
             self.task = StreamTask("0_0", top, self.config, self._collector,
-                                   node_names=non_global, partition=0,
+                                   processor_topology=plan, partition=0,
                                    state_dir=self.config.get(STATE_DIR_CONFIG), clock=self.clock,
                                    global_stores=global_stores,
                                    state_manager_factory=TaskStateManager.for_task,

@@ -43,7 +43,6 @@ class GlobalStateTask:
                  clock: Callable[[], int] | None = None) -> None:
         self.topology = topology
         self.config = config
-        node_names = [n for group in topology.global_node_groups().values() for n in group]
         self.stores: dict[str, Any] = {}
         self._builders: dict[str, Any] = {}
         for name, spec in topology.global_stores.items():
@@ -52,7 +51,9 @@ class GlobalStateTask:
                 builder.with_logging_disabled()  # the source topic is the changelog
             self._builders[name] = builder
         self._task = StreamTask(GLOBAL_TASK_ID, topology, config, collector,
-                                node_names=node_names, partition=0, input_partitions=[],
+                                processor_topology=topology.build_global_state_topology(
+                                    config.get("application.id")),
+                                partition=0, input_partitions=[],
                                 state_dir=state_dir, clock=clock, global_stores=self.stores)
         self.topics: list[str] = list(self._task.sources_by_topic)
         self._queues: set[tuple[str, int]] = set()

@@ -38,6 +38,7 @@ from raystreams.errors import DeserializationException, StreamsException
 from raystreams.processor.api import Headers, Record, RecordContext
 from raystreams.processor.timestamps import resolve_timestamp_extractor
 from raystreams.topology.nodes import ProcessorSpec, SinkSpec, SourceSpec
+from raystreams.topology.processor_topology import ProcessorTopology
 from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class StreamTask:
         config: the StreamsConfig (it resolves deprecated key names and defaults).
         collector: where sinks and changelogs send.
         node_names: the nodes this task runs (a sub-topology); all non-global nodes if None.
+        processor_topology: the plan to run, built by the topology (instead of ``node_names``).
         partition: the task's partition number (input partition and changelog partition).
         input_partitions: ``(topic, partition)`` pairs read, topics undecorated as in the
             topology; defaults to ``partition`` of every source topic of the nodes.
@@ -93,7 +95,8 @@ class StreamTask:
                  state_dir: str | Path | None = None, clock: Callable[[], int] | None = None,
                  global_stores: dict[str, Any] | None = None,
                  state_manager_factory: Callable[[StreamTask], Any] | None = None,
-                 lag_provider: LagProvider = ZERO_LAG) -> None:
+                 lag_provider: LagProvider = ZERO_LAG,
+                 processor_topology: ProcessorTopology | None = None) -> None:
         self.task_id = task_id
         self.topology = topology
         self.config = config
@@ -129,10 +132,12 @@ class StreamTask:
         self._default_value_serde = config.default_value_serde()
         self._default_extractor = resolve_timestamp_extractor(
             config.get(DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG))
-        if node_names is None:
-            node_names = [n for group in topology.node_groups().values()
-                          if not any(topology.is_global_source(x) for x in group) for n in group]
-        self.node_names = [n for n in topology.nodes if n in set(node_names)]
+        if processor_topology is None:
+            processor_topology = topology.build_processor_topology(
+                topology.non_global_node_names() if node_names is None else node_names,
+                self.application_id)
+        self.processor_topology = processor_topology
+        self.node_names = list(processor_topology.node_names)
         self.nodes: dict[str, ProcessorNode] = {}
         self.sources_by_topic: dict[str, ProcessorNode] = {}
         idle_ms = config.get(MAX_TASK_IDLE_MS_CONFIG)
@@ -140,7 +145,7 @@ class StreamTask:
         #: when the task last started waiting for an empty input (Kafka's
         #: ``timeCurrentIdlingStarted``); ``None`` while it processes
         self.idling_since: int | None = None
-        self._build_nodes()
+        self._instantiate(processor_topology)
         self._register_queues(input_partitions)
         self.state_manager = state_manager_factory(self) if state_manager_factory else None
         self._initialized = False
@@ -148,11 +153,10 @@ class StreamTask:
 
     # ------------------------------------------------------------------ building
 
-    def _build_nodes(self) -> None:
-        top = self.topology
-        app = self.application_id
-        for name in self.node_names:
-            spec = top.nodes[name]
+    def _instantiate(self, plan: ProcessorTopology) -> None:
+        """Make one processor per node of the plan and wire each to its children."""
+        for name in plan.node_names:
+            spec = plan.specs[name]
             if isinstance(spec, SourceSpec):
                 proc = SourceProcessor(
                     name, spec.key_serde or self._default_key_serde,
@@ -160,11 +164,8 @@ class StreamTask:
                     resolve_timestamp_extractor(spec.timestamp_extractor)
                     if spec.timestamp_extractor is not None else self._default_extractor)
                 node = ProcessorNode(name, proc)
-                for topic in spec.topics:
-                    self.sources_by_topic[top.resolve_topic(topic, app)] = node
             elif isinstance(spec, SinkSpec):
-                topic = top.resolve_topic(spec.topic, app) if spec.topic is not None else None
-                proc = SinkProcessor(name, topic, spec.topic_extractor,
+                proc = SinkProcessor(name, plan.sink_topics.get(name), spec.topic_extractor,
                                      spec.key_serde or self._default_key_serde,
                                      spec.value_serde or self._default_value_serde,
                                      spec.partitioner)
@@ -178,9 +179,11 @@ class StreamTask:
                         f"process(record) method", processor=name)
                 node = ProcessorNode(name, processor, list(spec.stores), spec.fixed_key)
             self.nodes[name] = node
-        for name in self.node_names:
-            for parent in top.nodes[name].predecessors:
-                self.nodes[parent].add_child(self.nodes[name])
+        for name in plan.node_names:
+            for child in plan.children[name]:
+                self.nodes[name].add_child(self.nodes[child])
+        for topic, source in plan.source_topics.items():
+            self.sources_by_topic[topic] = self.nodes[source]
 
     def _register_queues(self, input_partitions: Iterable[tuple[str, int]] | None) -> None:
         app = self.application_id
@@ -210,8 +213,7 @@ class StreamTask:
 
     def store_names(self) -> list[str]:
         """The (non-global) stores connected to this task's processors, in registration order."""
-        used = {s for n in self.nodes.values() for s in n.stores}
-        return [s for s in self.topology.stores if s in used]
+        return list(self.processor_topology.store_names)
 
     def initialize(self, processors: bool = True) -> None:
         """Create and open the stores, then ``init`` every processor (Kafka's initializeIfNeeded).
