@@ -37,7 +37,7 @@ from raystreams.dsl.windows import (
     TimeWindows,
     UnlimitedWindows,
 )
-from raystreams.errors import TopologyException
+from raystreams.errors import IllegalArgumentException, TopologyException
 from raystreams.processor.window_aggregate import (
     KStreamSessionWindowAggregate,
     KStreamSlidingWindowAggregate,
@@ -221,8 +221,12 @@ class TimeWindowedKStream(_WindowedStreamBase):
         if self._sliding:
             return KStreamSlidingWindowAggregate(store_name, self.windows, self._emit_strategy,
                                                  initializer, aggregator)
-        return KStreamWindowAggregate(store_name, self.windows, self._emit_strategy,
-                                      initializer, aggregator)
+        supplier = KStreamWindowAggregate(store_name, self.windows, self._emit_strategy,
+                                          initializer, aggregator)
+        if supplier.emit_final and not hasattr(self.windows, "advance_ms"):
+            raise IllegalArgumentException("ON_WINDOW_CLOSE strategy is only supported for "
+                                           "TimeWindows and SlidingWindows for TimeWindowedKStream")
+        return supplier
 
     def _finish(self, prefix: str, named: str | None, m: Materialized, queryable: str | None,
                 initializer: Any, aggregator: Any) -> Any:

@@ -180,11 +180,6 @@ class KStreamWindowAggregate(_AggregateSupplier):
     def __init__(self, store_name: str, windows: Any, emit_strategy: Any,
                  initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any]) -> None:
         super().__init__(store_name, windows, emit_strategy, initializer, aggregator)
-        if self.emit_final and not hasattr(windows, "advance_ms"):
-            from raystreams.errors import IllegalArgumentException
-
-            raise IllegalArgumentException("ON_WINDOW_CLOSE strategy is only supported for "
-                                           "TimeWindows and SlidingWindows for TimeWindowedKStream")
 
     def __call__(self) -> Processor:
         return _TimeWindowAggregateProcessor(self)

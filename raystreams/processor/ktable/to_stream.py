@@ -1,4 +1,4 @@
-"""``KTable.to_stream()`` each update's new value as a stream record
+"""``KTable.to_stream()``: each update's new value as a stream record
 (Kafka's toStream: a KStreamMapValues over the Change).
 """
 
