@@ -15,8 +15,8 @@ import random
 
 import pytest
 
-from raystreams.serde import Serdes
 from raystreams.errors import InvalidStateStoreException
+from raystreams.serde import Serdes
 from raystreams.state import KeyValue, Stores
 from raystreams.state.suppliers import RocksDBSessionBytesStoreSupplier
 from raystreams.windowed import SessionWindow, Windowed
