@@ -173,6 +173,10 @@ class Case:
     config: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     stores: tuple[str, ...] = ()
+    #: "per_record" (TopologyTestDriver's own: a commit, so a cache flush, after every record)
+    #: or "interval" (a commit once more than ``commit.interval.ms`` of wall clock passed,
+    #: checked after each step, as a StreamThread commits; see IntervalCommits.java)
+    commits: str = "per_record"
 
     @classmethod
     def of(
@@ -182,14 +186,18 @@ class Case:
         config: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         stores: Iterable[str] | None = None,
+        commits: str = "per_record",
     ) -> Case:
         """Builds a case from steps given as ``Step`` objects or wire-format dicts."""
+        if commits not in ("per_record", "interval"):
+            raise ValueError(f"commits must be 'per_record' or 'interval', got {commits!r}")
         return cls(
             scenario,
             tuple(s if isinstance(s, Step) else Step.from_json(s) for s in steps),
             {k: str(v) for k, v in (config or {}).items()},
             dict(params or {}),
             tuple(stores or ()),
+            commits,
         )
 
     def to_request(self, request_id: int | None = None) -> dict[str, Any]:
@@ -201,6 +209,8 @@ class Case:
             "steps": [s.to_json() for s in self.steps],
             "stores": list(self.stores),
         }
+        if self.commits != "per_record":
+            request["commits"] = self.commits
         if request_id is not None:
             request["id"] = request_id
         return request
@@ -506,8 +516,11 @@ def render_diff(
             case.get("config"),
             case.get("params"),
             case.get("stores"),
+            case.get("commits", "per_record"),
         )
     lines = [f"scenario {case.scenario}"]
+    if case.commits != "per_record":
+        lines.append(f"  commits {case.commits}")
     if case.config:
         lines.append(f"  config {dict(case.config)}")
     if case.params:

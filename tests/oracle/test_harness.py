@@ -119,3 +119,22 @@ def test_fixture_without_java_skips_or_fails_on_ci(ci: str, outcome: str) -> Non
     assert f"1 {outcome}" in result.stdout, result.stdout + result.stderr
     assert (result.returncode == 0) == (outcome == "skipped")
     assert "install OpenJDK 17 and Maven" in result.stdout
+
+
+def test_interval_commits_go_on_the_wire_only_when_asked() -> None:
+    steps = [Step.pipe("t", "k", "v", 5)]
+    assert "commits" not in Case.of("wordcount", steps).to_request()
+    case = Case.of("wordcount", steps, commits="interval")
+    assert case.to_request()["commits"] == "interval"
+    assert "commits interval" in render_diff(case.to_request(), {}, {})
+    with pytest.raises(ValueError, match="per_record"):
+        Case.of("wordcount", steps, commits="sometimes")
+
+
+def test_spaced_steps_put_several_records_between_commits() -> None:
+    from .twin_runner import COMMIT_INTERVAL, spaced
+
+    steps = spaced([Step.pipe("t", "k", "v", 1), Step.pipe("t", "k", "w", 2)])
+    assert [s.op for s in steps] == ["pipe", "advance", "pipe", "advance", "advance"]
+    interval = int(COMMIT_INTERVAL["commit.interval.ms"])
+    assert steps[1].ms * 2 < interval < steps[1].ms * 3 < steps[-1].ms

@@ -12,7 +12,7 @@ import pytest
 
 from . import twins_tables
 from .harness import Case, Step, render_diff
-from .twin_runner import comparable, run_twin
+from .twin_runner import COMMIT_INTERVAL, comparable, run_twin, spaced
 
 pytestmark = pytest.mark.oracle
 
@@ -94,6 +94,15 @@ def check(oracle, case: Case) -> None:
 def test_twin_matches_kafka(oracle, scenario: str, cache: str) -> None:
     steps, stores = CASES[scenario]
     check(oracle, Case.of(scenario, steps, CACHES[cache], None, stores))
+
+
+@pytest.mark.parametrize("optimization", ["none", "all"])
+@pytest.mark.parametrize("scenario", sorted(CASES))
+def test_twin_matches_kafka_with_commit_interval(oracle, scenario: str, optimization: str) -> None:
+    # cache on, several records between commits: cache dedup and flush order are judged
+    steps, stores = CASES[scenario]
+    config = {**COMMIT_INTERVAL, "topology.optimization": optimization}
+    check(oracle, Case.of(scenario, spaced(steps), config, None, stores, commits="interval"))
 
 
 @pytest.mark.parametrize("scenario", sorted(ERROR_CASES))

@@ -16,7 +16,7 @@ import pytest
 
 from . import twins_windows
 from .harness import Case, Step, render_diff
-from .twin_runner import comparable, run_twin
+from .twin_runner import COMMIT_INTERVAL, comparable, run_twin, spaced
 
 pytestmark = pytest.mark.oracle
 
@@ -138,6 +138,14 @@ def test_twin_matches_kafka(oracle, scenario: str, cache: str) -> None:
 def test_twin_matches_kafka_after_expiry(oracle, scenario: str, cache: str) -> None:
     steps, stores = EXPIRY_CASES[scenario]
     check(oracle, Case.of(scenario, steps, CACHES[cache], None, stores))
+
+
+@pytest.mark.parametrize("scenario", sorted(CASES) + [f"{s}-expiry" for s in sorted(EXPIRY_CASES)])
+def test_twin_matches_kafka_with_commit_interval(oracle, scenario: str) -> None:
+    # cache on, several records between commits: cache dedup and flush order are judged
+    name, _, expiry = scenario.partition("-")
+    steps, stores = (EXPIRY_CASES if expiry else CASES)[name]
+    check(oracle, Case.of(name, spaced(steps), COMMIT_INTERVAL, None, stores, commits="interval"))
 
 
 @pytest.mark.parametrize("params", [

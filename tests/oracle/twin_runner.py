@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from raystreams.processor.api import Headers
 from raystreams.testing import TopologyTestDriver
 from raystreams.windowed import SessionWindow, Windowed
 
-from .harness import Case
+from .harness import Case, Step
 
 SERDES = {"string": Serdes.String(), "long": Serdes.Long(), "json": Serdes.JSON()}
 BASE_CONFIG = {"bootstrap.servers": "dummy:1234"}
@@ -95,6 +95,79 @@ def _error(exc: BaseException, phase: str, step: int | None) -> dict[str, Any]:
     return {"type": type(exc).__name__, "message": str(exc), "phase": phase, "step": step}
 
 
+#: several records between commits: a commit once 1 s of wall clock passed, 400 ms per record
+COMMIT_INTERVAL = {"commit.interval.ms": "1000"}
+RECORD_GAP_MS = 400
+
+
+def spaced(steps: Sequence[Step], gap_ms: int = RECORD_GAP_MS) -> list[Step]:
+    """``steps`` with the wall clock advanced ``gap_ms`` after each record and a final advance
+    past the commit interval, so under ``COMMIT_INTERVAL`` about three records go between
+    commits and the last commit flushes the rest."""
+    out: list[Step] = []
+    for step in steps:
+        out.append(step)
+        if step.op == "pipe":
+            out.append(Step.advance(gap_ms))
+    out.append(Step.advance(2 * int(COMMIT_INTERVAL["commit.interval.ms"])))
+    return out
+
+
+class IntervalCommits:
+    """raystreams' side of the oracle's ``IntervalCommits.java``: the driver's task commits
+    once more than ``commit.interval.ms`` of mocked wall clock passed since its last commit
+    (checked after each step), not after every record; advances fire wall-clock punctuators
+    without forcing a commit. It drives the driver's own task, queue and capture, as the Java
+    side drives Kafka's TopologyTestDriver by reflection."""
+
+    def __init__(self, driver: TopologyTestDriver) -> None:
+        self.driver = driver
+        self.interval = int(driver.config.get("commit.interval.ms"))
+        self.last_commit = driver._wall_clock
+
+    def reads(self, topic: str) -> bool:
+        return self.driver._task_reads(topic)
+
+    def pipe(self, topic: str, key: bytes | None, value: bytes | None, timestamp: int,
+             headers: Headers) -> None:
+        self.driver._enqueue(topic, key, value, timestamp, headers)
+        self._process_all()
+
+    def advance(self, ms: int) -> None:
+        driver = self.driver
+        driver._wall_clock += ms
+        if driver.task is not None:
+            driver.task.maybe_punctuate_system_time()
+        self._process_all()
+
+    def maybe_commit(self) -> None:
+        if self.driver.task is not None and \
+                self.driver._wall_clock - self.last_commit > self.interval:
+            self._commit()
+
+    def commit_all(self) -> None:
+        """Before the driver closes: commit until nothing is left to process (as Java's)."""
+        while self.driver.task is not None and self._commit():
+            pass
+
+    def _commit(self) -> bool:
+        driver = self.driver
+        driver._commit()
+        self.last_commit = driver._wall_clock
+        return self._process_all()
+
+    def _process_all(self) -> bool:
+        driver = self.driver
+        driver._capture_and_reenqueue()
+        task = driver.task
+        processed = False
+        while task is not None and task.has_records_queued():
+            processed |= task.process(driver._wall_clock)
+            task.maybe_punctuate_stream_time()
+            driver._capture_and_reenqueue()
+        return processed
+
+
 def run_twin(topology_fn: TwinFn, case: Case, meta: Mapping[str, Any]) -> dict[str, Any]:
     """Run ``case`` through raystreams' TopologyTestDriver; answer as the oracle does."""
     params = {**meta.get("params", {}), **case.params}
@@ -109,13 +182,17 @@ def run_twin(topology_fn: TwinFn, case: Case, meta: Mapping[str, Any]) -> dict[s
     internal = {topology.resolve_topic(t, case.scenario) for t in topology.internal_topics}
     config = {**BASE_CONFIG, "application.id": case.scenario, **case.config}
     driver = TopologyTestDriver(topology, config, initial_wall_clock_time=0)
+    interval = IntervalCommits(driver) if case.commits == "interval" else None
     wall = 0
     try:
         for index, step in enumerate(case.steps):
             try:
                 if step.op == "advance":
                     wall += step.ms or 0
-                    driver.advance_wall_clock_time(step.ms or 0)
+                    if interval is not None:
+                        interval.advance(step.ms or 0)
+                    else:
+                        driver.advance_wall_clock_time(step.ms or 0)
                 else:
                     key_serde, value_serde = serde_of[step.topic]
                     key = SERDES[key_serde].serialize(step.topic, _parse(step.key, key_serde))
@@ -124,7 +201,12 @@ def run_twin(topology_fn: TwinFn, case: Case, meta: Mapping[str, Any]) -> dict[s
                     headers = Headers([(k, None if v is None else v.encode())
                                        for k, v in step.headers])
                     ts = wall if step.timestamp is None else step.timestamp
-                    driver.pipe_raw(step.topic, key, value, ts, headers)
+                    if interval is not None and interval.reads(step.topic):
+                        interval.pipe(step.topic, key, value, ts, headers)
+                    else:
+                        driver.pipe_raw(step.topic, key, value, ts, headers)
+                if interval is not None:
+                    interval.maybe_commit()
             except Exception as exc:  # reported, as the oracle reports Kafka's
                 answer["error"] = _error(exc, "step", index)
                 break
@@ -133,6 +215,8 @@ def run_twin(topology_fn: TwinFn, case: Case, meta: Mapping[str, Any]) -> dict[s
         for name in case.stores:
             store = driver.get_state_store(name)
             answer["stores"][name] = None if store is None else _store_rows(store)
+        if interval is not None:
+            interval.commit_all()
     finally:
         driver.close()
     return answer

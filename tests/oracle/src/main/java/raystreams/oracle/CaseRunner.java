@@ -50,6 +50,8 @@ final class CaseRunner {
     private final Map<String, TestOutputTopic<Object, Object>> outputTopics = new HashMap<>();
     private Scenario scenario;
     private TopologyTestDriver driver;
+    /** Non-null when the case commits every commit.interval.ms instead of per record. */
+    private IntervalCommits interval;
     private String applicationId;
     private long wallClockMs;
 
@@ -95,11 +97,21 @@ final class CaseRunner {
             final Topology topology = scenario.builder().build(params, props);
             answer.put("describe", topology.describe().toString());
             driver = new TopologyTestDriver(topology, props, Instant.ofEpochMilli(0));
+            final String commits = request.path("commits").asText("per_record");
+            if ("interval".equals(commits)) {
+                interval = new IntervalCommits(driver,
+                    new StreamsConfig(props).getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+            } else if (!"per_record".equals(commits)) {
+                throw new IllegalArgumentException("commits must be per_record or interval: " + commits);
+            }
 
             phase = Phase.STEP;
             if (steps.isArray()) {
                 for (step = 0; step < steps.size(); step++) {
                     runStep(steps.get(step));
+                    if (interval != null) {
+                        interval.maybeCommit();
+                    }
                     collectOutputs(step);
                 }
             }
@@ -169,7 +181,11 @@ final class CaseRunner {
                 if (!ms.isIntegralNumber()) {
                     throw new IllegalArgumentException("advance needs an integer \"ms\": " + step);
                 }
-                driver.advanceWallClockTime(Duration.ofMillis(ms.longValue()));
+                if (interval != null) {
+                    interval.advance(ms.longValue());
+                } else {
+                    driver.advanceWallClockTime(Duration.ofMillis(ms.longValue()));
+                }
                 wallClockMs += ms.longValue();
                 break;
             default:
@@ -197,7 +213,13 @@ final class CaseRunner {
         } else {
             throw new IllegalArgumentException("timestamp must be an integer: " + step);
         }
-        input.pipeInput(new TestRecord<>(key, value, headers(step.path("headers")), timestamp));
+        final Headers headers = headers(step.path("headers"));
+        if (interval != null && interval.readsTopic(topic)) {
+            interval.pipe(topic, timestamp, spec.key().serde().serializer().serialize(topic, key),
+                spec.value().serde().serializer().serialize(topic, value), headers);
+            return;
+        }
+        input.pipeInput(new TestRecord<>(key, value, headers, timestamp));
     }
 
     private static String wireText(final JsonNode step, final String field) {
@@ -318,6 +340,9 @@ final class CaseRunner {
             return;
         }
         try {
+            if (interval != null) {
+                interval.commitAll();
+            }
             driver.close();
         } catch (final Throwable e) {
             if (answer.get("error").isNull()) {
