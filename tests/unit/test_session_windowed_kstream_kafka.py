@@ -18,11 +18,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from kafka_mocks import capture, session_merger, string_adder, string_init, tostring_adder
 
 from raystreams import Consumed, Grouped, Materialized, Serdes, StreamsBuilder
 from raystreams.dsl.windows import EmitStrategy, SessionWindows
 from raystreams.errors import TopologyException
-from raystreams.processor.api import Processor
 from raystreams.state.builders import SessionStoreBuilder
 from raystreams.testing import TopologyTestDriver
 from raystreams.windowed import SessionWindow, Windowed
@@ -35,30 +35,9 @@ def sw(key: str, start: int, end: int) -> Windowed:
     return Windowed(key, SessionWindow(start, end))
 
 
-def session_merger(key, agg_one, agg_two):
-    return f"{agg_one}+{agg_two}"
 
 
-def string_adder(agg, value):  # Kafka's MockReducer.STRING_ADDER
-    return f"{agg}+{value}"
 
-
-def tostring_adder(key, value, agg):  # Kafka's MockAggregator.TOSTRING_ADDER
-    return f"{agg}+{value}"
-
-
-def string_init():  # Kafka's MockInitializer.STRING_INIT
-    return "0"
-
-
-class Capture(Processor):
-    """Kafka's MockApiProcessor: every (key, value, timestamp) it is given."""
-
-    def __init__(self, processed: list) -> None:
-        self.processed = processed
-
-    def process(self, record) -> None:
-        self.processed.append((record.key, record.value, record.timestamp))
 
 
 @pytest.fixture(params=["ON_WINDOW_UPDATE", "ON_WINDOW_CLOSE"])
@@ -93,8 +72,7 @@ def process_data(builder, config=None) -> TopologyTestDriver:
 
 
 def run_captured(builder, table, config=None) -> list:
-    processed: list = []
-    table.to_stream().process(lambda: Capture(processed))
+    processed = capture(table)
     process_data(builder, config).close()
     return processed
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from kafka_mocks import capture, string_adder, string_init, tostring_adder
 
 from raystreams import Consumed, Grouped, Materialized, Serdes, StreamsBuilder
 from raystreams.dsl.windows import EmitStrategy, TimeWindows
 from raystreams.errors import TopologyException
-from raystreams.processor.api import Processor
 from raystreams.state import KeyValue, ValueAndTimestamp
 from raystreams.testing import TopologyTestDriver
 from raystreams.windowed import TimeWindow, Windowed
@@ -35,24 +35,8 @@ KEY_2_WINDOW_1 = Windowed("2", TimeWindow(500, 1000))
 KEY_2_WINDOW_2 = Windowed("2", TimeWindow(1000, 1500))
 
 
-def string_adder(agg, value):
-    return f"{agg}+{value}"
 
 
-def tostring_adder(key, value, agg):
-    return f"{agg}+{value}"
-
-
-def string_init():
-    return "0"
-
-
-class Capture(Processor):
-    def __init__(self, processed: list) -> None:
-        self.processed = processed
-
-    def process(self, record) -> None:
-        self.processed.append((record.key, record.value, record.timestamp))
 
 
 @pytest.fixture(params=["ON_WINDOW_UPDATE", "ON_WINDOW_CLOSE"])
@@ -96,8 +80,7 @@ def process_data(builder) -> TopologyTestDriver:
 
 
 def captured(builder, table) -> list:
-    processed: list = []
-    table.to_stream().process(lambda: Capture(processed))
+    processed = capture(table)
     process_data(builder).close()
     return processed
 

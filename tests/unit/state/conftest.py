@@ -126,3 +126,72 @@ def raw_contents(store: Any) -> list[tuple[bytes, bytes]]:
 @pytest.fixture
 def backend_contents():
     return raw_contents
+
+
+def _caching_layer(store: Any) -> Any:
+    layer = store.inner
+    while not hasattr(layer, "flush_cache"):
+        layer = layer.wrapped
+    return layer
+
+
+INVALID_RANGE_WARNING = (
+    "Returning empty iterator for fetch with invalid key range: from > to. This may be due to "
+    "range arguments set in the wrong order, or serdes that don't preserve ordering when "
+    "lexicographically comparing the serialized bytes. Note that the built-in numerical serdes "
+    "do not follow this for negative numbers")
+
+
+@pytest.fixture
+def check_negative_from_key(caplog):
+    """``check_negative_from_key(read)``: Kafka's shouldNotThrowInvalidRangeExceptionWith-
+    NegativeFromKey: ``read(Integer(-1) bytes, Integer(1) bytes, 0, 10)`` is empty and logs
+    Kafka's warning (the keys compare the wrong way round as bytes)."""
+    def check(read: Any) -> None:
+        from raystreams.serde import Serdes
+        key_from, key_to = (Serdes.Integer().serialize("", n) for n in (-1, 1))
+        with caplog.at_level("WARNING"):
+            assert read(key_from, key_to, 0, 10).to_list() == []
+        assert INVALID_RANGE_WARNING in caplog.messages
+    return check
+
+
+@pytest.fixture
+def check_close_after_error(monkeypatch):
+    """``check_close_after_error(store, failing)``: make one step of a caching store's close
+    raise once (``"flush"`` the cache flush, ``"cache-close"`` the cache close,
+    ``"store-close"`` the wrapped store's close), close, and check that the other steps still
+    ran, in order, and that the cache and the store below ended closed (Kafka's
+    shouldClose*AfterErrorDuring* cases). Kafka's tests mock the cache and the store; a failing
+    flush or close cannot be produced on demand, so the class's method is patched (the cache
+    classes have ``__slots__``)."""
+    def check(store: Any, failing: str) -> None:
+        layer, calls = install(store, failing)
+        task_cache = layer._context.cache
+        with pytest.raises(RuntimeError, match="Simulating"):
+            store.close()
+        assert calls == ["flush", "close", "close"]  # cache flush, cache close, store close
+        if failing != "cache-close":
+            assert len(task_cache) == 0
+        if failing != "store-close":
+            assert not layer.wrapped.is_open()
+
+    def install(store: Any, failing: str) -> tuple[Any, list[str]]:
+        layer = _caching_layer(store)
+        calls: list[str] = []
+        for obj, name, step in ((layer._cache, "flush", "flush"),
+                                (layer._context.cache, "close", "cache-close"),
+                                (layer.wrapped, "close", "store-close")):
+            cls = type(obj)
+            original = getattr(cls, name)
+            state = {"raise": step == failing}
+
+            def patched(*args: Any, _original=original, _name=name, _state=state, **kwargs: Any):
+                calls.append(_name)
+                if _state["raise"]:
+                    _state["raise"] = False
+                    raise RuntimeError(f"Simulating an error on {_name}")
+                return _original(*args, **kwargs)
+            monkeypatch.setattr(cls, name, patched)
+        return layer, calls
+    return check

@@ -10,7 +10,6 @@ the ``readOnly(IsolationLevel)`` views (no isolation-level views of a store yet)
 
 from __future__ import annotations
 
-import logging
 import random
 
 import pytest
@@ -296,84 +295,14 @@ def test_should_throw_on_null_key(store, call):
 
 
 @pytest.mark.parametrize("backward", [False, True])
-def test_should_not_throw_invalid_range_exception_with_negative_from_key(store, caplog, backward):
-    key_from = Serdes.Integer().serialize("", -1)
-    key_to = Serdes.Integer().serialize("", 1)
-    find = store.backward_find_sessions if backward else store.find_sessions
-    with caplog.at_level(logging.WARNING):
-        assert find(key_from, key_to, 0, 10).to_list() == []
-    assert ("Returning empty iterator for fetch with invalid key range: from > to. This may be "
-            "due to range arguments set in the wrong order, or serdes that don't preserve "
-            "ordering when lexicographically comparing the serialized bytes. Note that the "
-            "built-in numerical serdes do not follow this for negative numbers") in caplog.messages
+def test_should_not_throw_invalid_range_exception_with_negative_from_key(store, backward,
+                                                                          check_negative_from_key):
+    check_negative_from_key(store.backward_find_sessions if backward else store.find_sessions)
 
 
-# ------------------------------------------------------------------------------------------
-# close: each step runs even when an earlier one fails (Kafka mocks the cache and the store;
-# a failing flush or close cannot be produced on demand, so these patch one call to raise)
-
-
-def _fail(monkeypatch, obj, name, calls):
-    obj = type(obj)  # patch the class: the cache classes have __slots__
-    original = getattr(obj, name)
-    state = {"failed": False}
-
-    def failing(*args, **kwargs):
-        calls.append(name)
-        if not state["failed"]:
-            state["failed"] = True
-            raise RuntimeError(f"Simulating an error on {name}")
-        return original(*args, **kwargs)
-    monkeypatch.setattr(obj, name, failing)
-
-
-def _record(monkeypatch, obj, name, calls):
-    obj = type(obj)
-    original = getattr(obj, name)
-
-    def recording(*args, **kwargs):
-        calls.append(name)
-        return original(*args, **kwargs)
-    monkeypatch.setattr(obj, name, recording)
-
-
-def _caching_layer(store):
-    layer = store.inner
-    while not hasattr(layer, "flush_cache"):
-        layer = layer.wrapped
-    return layer
-
-
-def test_should_close_wrapped_store_and_cache_after_error_during_cache_flush(store, monkeypatch):
+@pytest.mark.parametrize("failing", ["flush", "cache-close", "store-close"])
+def test_should_close_every_part_after_an_error(store, check_close_after_error, failing):
+    # Kafka's shouldCloseWrappedStoreAndCacheAfterErrorDuringCacheFlush,
+    # shouldCloseWrappedStoreAfterErrorDuringCacheClose, shouldCloseCacheAfterErrorDuringWrappedStoreClose
     store.put(w(A, 0), b"1")
-    layer, calls = _caching_layer(store), []
-    _fail(monkeypatch, layer._cache, "flush", calls)
-    _record(monkeypatch, layer._context.cache, "close", calls)
-    _record(monkeypatch, layer.wrapped, "close", calls)
-    with pytest.raises(RuntimeError, match="on flush"):
-        store.close()
-    assert calls == ["flush", "close", "close"]
-    assert not layer.wrapped.is_open()
-
-
-def test_should_close_wrapped_store_after_error_during_cache_close(store, monkeypatch):
-    layer, calls = _caching_layer(store), []
-    _record(monkeypatch, layer._cache, "flush", calls)
-    _fail(monkeypatch, layer._context.cache, "close", calls)
-    _record(monkeypatch, layer.wrapped, "close", calls)
-    with pytest.raises(RuntimeError, match="on close"):
-        store.close()
-    assert calls == ["flush", "close", "close"]
-    assert not layer.wrapped.is_open()
-
-
-def test_should_close_cache_after_error_during_wrapped_store_close(store, monkeypatch, cache):
-    store.put(w(A, 0), b"1")
-    layer, calls = _caching_layer(store), []
-    _record(monkeypatch, layer._cache, "flush", calls)
-    _record(monkeypatch, layer._context.cache, "close", calls)
-    _fail(monkeypatch, layer.wrapped, "close", calls)
-    with pytest.raises(RuntimeError, match="on close"):
-        store.close()
-    assert calls == ["flush", "close", "close"]
-    assert len(cache) == 0
+    check_close_after_error(store, failing)

@@ -10,7 +10,6 @@ raystreams), and ``shouldDelegateInit`` (a mock-only check of a call).
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 import pytest
@@ -354,51 +353,14 @@ def test_should_throw_on_fetch_null_key(store):
 
 
 @pytest.mark.parametrize("backward", [False, True])
-def test_should_not_throw_invalid_range_exception_with_negative_from_key(store, caplog, backward):
-    key_from = Serdes.Integer().serialize("", -1)
-    key_to = Serdes.Integer().serialize("", 1)
-    fetch = store.backward_fetch if backward else store.fetch
-    with caplog.at_level(logging.WARNING):
-        assert fetch(key_from, key_to, 0, 10).to_list() == []
-    assert ("Returning empty iterator for fetch with invalid key range: from > to. This may be "
-            "due to range arguments set in the wrong order, or serdes that don't preserve "
-            "ordering when lexicographically comparing the serialized bytes. Note that the "
-            "built-in numerical serdes do not follow this for negative numbers") in caplog.messages
-
-
-# ------------------------------------------------------------------------------------------
-# close: each step runs even when an earlier one fails (Kafka mocks the cache and the store;
-# a failing flush or close cannot be produced on demand, so one class's call is patched)
-
-
-def _patch(monkeypatch, obj, name, calls, fail):
-    cls = type(obj)  # the cache classes have __slots__
-    original = getattr(cls, name)
-    state = {"failed": not fail}
-
-    def patched(*args, **kwargs):
-        calls.append(name)
-        if not state["failed"]:
-            state["failed"] = True
-            raise RuntimeError(f"Simulating an error on {name}")
-        return original(*args, **kwargs)
-    monkeypatch.setattr(cls, name, patched)
+def test_should_not_throw_invalid_range_exception_with_negative_from_key(store, backward,
+                                                                          check_negative_from_key):
+    check_negative_from_key(store.backward_fetch if backward else store.fetch)
 
 
 @pytest.mark.parametrize("failing", ["flush", "cache-close", "store-close"])
-def test_should_close_every_part_after_an_error(store, cache, monkeypatch, failing):
+def test_should_close_every_part_after_an_error(store, check_close_after_error, failing):
+    # Kafka's shouldCloseCacheAndWrappedStoreAfterErrorDuringCacheFlush,
+    # shouldCloseWrappedStoreAfterErrorDuringCacheClose, shouldCloseCacheAfterErrorDuringStateStoreClose
     store.put(b"a", b"a", DEFAULT_TIMESTAMP)
-    layer = store.inner
-    while not hasattr(layer, "flush_cache"):
-        layer = layer.wrapped
-    calls: list[str] = []
-    _patch(monkeypatch, layer._cache, "flush", calls, failing == "flush")
-    _patch(monkeypatch, layer._context.cache, "close", calls, failing == "cache-close")
-    _patch(monkeypatch, layer.wrapped, "close", calls, failing == "store-close")
-    with pytest.raises(RuntimeError, match="Simulating"):
-        store.close()
-    assert calls == ["flush", "close", "close"]  # cache flush, cache close, store close
-    if failing != "cache-close":
-        assert len(cache) == 0
-    if failing != "store-close":
-        assert not layer.wrapped.is_open()
+    check_close_after_error(store, failing)
