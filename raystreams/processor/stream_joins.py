@@ -561,7 +561,7 @@ class KStreamKTableJoinProcessor(Processor):
     def _buffer_put(self, record: Record) -> bool:
         if self._buffer_time - self.grace_ms > record.timestamp:
             return False  # too late to wait: joined now
-        from raystreams.processor.suppress import _BufferValue
+        from raystreams.processor.suppress_buffer import _BufferValue
 
         topic = self.context.record_context.topic if self.context.record_context else None
         raw_key = self.key_serde.serialize(topic, record.key)
@@ -575,7 +575,7 @@ class KStreamKTableJoinProcessor(Processor):
         return True
 
     def _evict(self) -> None:
-        from raystreams.processor.suppress import _BufferValue
+        from raystreams.processor.suppress_buffer import _BufferValue
 
         limit = self._buffer_time - self.grace_ms
         due = []

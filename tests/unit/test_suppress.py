@@ -16,7 +16,7 @@ from raystreams.dsl.windows import SessionWindows, TimeWindows
 from raystreams.errors import StreamsError, TopologyException
 from raystreams.processor.api import Headers, Record, RecordContext
 from raystreams.processor.change import Change
-from raystreams.processor.suppress import TimeOrderedKeyValueBuffer, _BufferValue
+from raystreams.processor.suppress_buffer import TimeOrderedKeyValueBuffer, _BufferValue
 from raystreams.testing import TopologyTestDriver
 
 S, L = Serdes.String(), Serdes.Long()
