@@ -16,6 +16,7 @@ from raystreams.dsl.windows import duration_ms
 from raystreams.errors import StreamsException, TopologyException
 from raystreams.processor import stream_joins as sj
 from raystreams.processor.stateless import PassThroughProcessor
+from raystreams.processor.stream_table_join import StreamTableJoinSupplier
 from raystreams.topology.topology import Topology
 
 if TYPE_CHECKING:
@@ -411,7 +412,7 @@ class KStreamJoinsMixin:
         key_serde = joined.key_serde if joined.key_serde is not None else stream.key_serde
         value_serde = joined.value_serde if joined.value_serde is not None else stream.value_serde
         getter_supplier = table.value_getter_supplier()
-        supplier = sj.StreamTableJoinSupplier(getter_supplier, None, ValueJoiner(joiner, with_key),
+        supplier = StreamTableJoinSupplier(getter_supplier, None, ValueJoiner(joiner, with_key),
                                               left_join, grace_ms=grace_ms,
                                               buffer_name=buffer.name if buffer else None,
                                               key_serde=key_serde, value_serde=value_serde)
@@ -436,7 +437,7 @@ class KStreamJoinsMixin:
         builder = this.builder
         # Kafka names inner and left GlobalKTable joins alike: KSTREAM-LEFTJOIN-
         name = builder.name_or_generate(_name_of(named), LEFTJOIN_NAME)
-        supplier = sj.StreamTableJoinSupplier(global_table.value_getter_supplier(),
+        supplier = StreamTableJoinSupplier(global_table.value_getter_supplier(),
                                               KeySelector(key_selector),
                                               ValueJoiner(joiner, with_key), left_join)
         node = StreamTableJoinGraphNode(name, supplier, [], None)
