@@ -229,6 +229,7 @@ class KTableJoinsMixin:
         from raystreams.dsl.params import Consumed, Produced
         from raystreams.dsl.table_joined import TableJoined
         from raystreams.processor import fk_join as fk
+        from raystreams.processor import fk_join_wrappers as fkw
         from raystreams.processor import ktable as kp
 
         this: KTable = self  # type: ignore[assignment]
@@ -254,10 +255,10 @@ class KTableJoinsMixin:
 
         registration_topic = named("-subscription-registration", SUBSCRIPTION_REGISTRATION) \
             + TOPIC_SUFFIX
-        serdes = fk.FkSerdes(this.key_serde, this.value_serde, other.key_serde,
+        serdes = fkw.FkSerdes(this.key_serde, this.value_serde, other.key_serde,
                              other.value_serde, registration_topic)
-        wrapper_serde = fk.SubscriptionWrapperSerde(serdes)
-        response_serde = fk.SubscriptionResponseWrapperSerde(serdes)
+        wrapper_serde = fkw.SubscriptionWrapperSerde(serdes)
+        response_serde = fkw.SubscriptionResponseWrapperSerde(serdes)
 
         send_supplier = fk.SubscriptionSendSupplier(fk.ForeignKeyExtractor(extractor, with_key),
                                                     serdes, left_join)
@@ -277,7 +278,7 @@ class KTableJoinsMixin:
         builder.add_graph_node(sink, source)
 
         store_name = named("-subscription-store", FK_JOIN_STATE_STORE_NAME)
-        store_builder = fk.subscription_store_builder(store_name, serdes)
+        store_builder = fkw.subscription_store_builder(store_name, serdes)
         receive = _FkNode(named("-subscription-receive", SUBSCRIPTION_PROCESSOR),
                           fk.SubscriptionReceiveSupplier(store_name, serdes),
                           store_builders=[store_builder],
@@ -299,7 +300,7 @@ class KTableJoinsMixin:
         response_topic = named("-subscription-response", SUBSCRIPTION_RESPONSE) + TOPIC_SUFFIX
         response_partitioner = (_ResponsePartitioner(tj_params.partitioner)
                                 if tj_params.partitioner is not None
-                                else fk.response_partitioner)
+                                else fkw.response_partitioner)
         response_sink = _InternalSinkNode(
             named("-subscription-response-sink", KTABLE_SINK_NAME), response_topic,
             Produced(this.key_serde, response_serde, partitioner=response_partitioner))

@@ -15,6 +15,7 @@ from raystreams.dsl.params import Consumed, Materialized, Produced
 from raystreams.dsl.table_joined import TableJoined
 from raystreams.errors import TopologyException
 from raystreams.processor import fk_join as fk
+from raystreams.processor import fk_join_wrappers as fkw
 from raystreams.testing import TopologyTestDriver
 
 S = Serdes.String()
@@ -154,26 +155,26 @@ def test_generated_names_follow_kafka_index_order():
 
 
 def test_wrapper_serdes_round_trip():
-    serdes = fk.FkSerdes(S, S, S, S, "t")
-    wrapper = fk.SubscriptionWrapper(fk.value_hash(b"v"), fk.Instruction.DELETE_KEY_AND_PROPAGATE,
+    serdes = fkw.FkSerdes(S, S, S, S, "t")
+    wrapper = fkw.SubscriptionWrapper(fkw.value_hash(b"v"), fkw.Instruction.DELETE_KEY_AND_PROPAGATE,
                                      "pk", 3)
-    ws = fk.SubscriptionWrapperSerde(serdes)
+    ws = fkw.SubscriptionWrapperSerde(serdes)
     assert ws.deserialize("t", ws.serialize("t", wrapper)) == wrapper
-    no_hash = fk.SubscriptionWrapper(None, fk.Instruction.PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE,
+    no_hash = fkw.SubscriptionWrapper(None, fkw.Instruction.PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE,
                                      "pk", 0)
     assert ws.deserialize("t", ws.serialize("t", no_hash)) == no_hash
-    rs = fk.SubscriptionResponseWrapperSerde(serdes)
+    rs = fkw.SubscriptionResponseWrapperSerde(serdes)
     for value in ("x", None, ""):
-        back = rs.deserialize("t", rs.serialize("t", fk.SubscriptionResponseWrapper(
-            fk.value_hash(b"v"), value, 2)))
+        back = rs.deserialize("t", rs.serialize("t", fkw.SubscriptionResponseWrapper(
+            fkw.value_hash(b"v"), value, 2)))
         assert (back.original_hash, back.foreign_value, back.primary_partition) == (
-            fk.value_hash(b"v"), value, 2)
-    assert len(fk.value_hash(b"abc")) == 16
-    assert fk.value_hash(None) is None
+            fkw.value_hash(b"v"), value, 2)
+    assert len(fkw.value_hash(b"abc")) == 16
+    assert fkw.value_hash(None) is None
 
 
 def test_combined_key_prefix_orders_by_foreign_key():
-    serdes = fk.FkSerdes(S, S, S, S, "t")
+    serdes = fkw.FkSerdes(S, S, S, S, "t")
     key = serdes.combined_key("fk", "pk")
     assert key.startswith(serdes.prefix("fk"))
     assert not serdes.combined_key("fk2", "pk").startswith(serdes.prefix("fk"))
@@ -206,14 +207,14 @@ def test_response_with_stale_hash_is_dropped():
 
     from raystreams.processor.api import Record
 
-    serdes = fk.FkSerdes(S, S, S, S, "t")
+    serdes = fkw.FkSerdes(S, S, S, S, "t")
     proc = fk.ResponseJoinProcessor(Supplier(), serdes, joiner=lambda a, b: f"{a}+{b}",
                                     left_join=False)
     ctx = Context()
     proc.init(ctx)
-    proc.process(Record("k", fk.SubscriptionResponseWrapper(fk.value_hash(b"old"), "R", 0), 5))
+    proc.process(Record("k", fkw.SubscriptionResponseWrapper(fkw.value_hash(b"old"), "R", 0), 5))
     assert ctx.forwarded == []
-    proc.process(Record("k", fk.SubscriptionResponseWrapper(fk.value_hash(b"current"), "R", 0),
+    proc.process(Record("k", fkw.SubscriptionResponseWrapper(fkw.value_hash(b"current"), "R", 0),
                         6))
     assert [(r.key, r.value) for r in ctx.forwarded] == [("k", "current+R")]
 
@@ -242,13 +243,13 @@ MURMUR3_128 = {
 
 @pytest.mark.parametrize("data", sorted(MURMUR3_128))
 def test_murmur3_hash128_matches_kafka(data):
-    assert fk.murmur3_hash128(data, 123) == MURMUR3_128[data]
+    assert fkw.murmur3_hash128(data, 123) == MURMUR3_128[data]
 
 
 def test_value_hash_is_murmur3_with_kafka_seed():
     import struct
 
-    assert fk.value_hash(b"abc") == struct.pack(">qq", *fk.murmur3_hash128(b"abc", 104729))
+    assert fkw.value_hash(b"abc") == struct.pack(">qq", *fkw.murmur3_hash128(b"abc", 104729))
 
 
 def test_foreign_key_extractor_with_key():
