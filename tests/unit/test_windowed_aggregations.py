@@ -296,10 +296,10 @@ def _by_start(out):
 @pytest.fixture(params=["reverse", "in_order"])
 def sliding_iteration(request, monkeypatch):
     """Kafka runs its sliding-window tests with and without reverse iteration."""
-    from raystreams.processor import window_aggregate
+    from raystreams.processor import sliding_window_aggregate
 
     if request.param == "in_order":
-        monkeypatch.setattr(window_aggregate._SlidingWindowAggregateProcessor,
+        monkeypatch.setattr(sliding_window_aggregate.SlidingWindowAggregateProcessor,
                             "reverse_possible", False)
     return request.param
 
