@@ -43,10 +43,12 @@ def _module_name(path: Path) -> str:
 
 def _unit(module: str) -> str:
     """``raystreams.dsl.kstream`` → ``dsl``; ``raystreams.processor.api`` → ``processor.api``;
-    ``raystreams`` → ``__init__``."""
+    ``raystreams`` → ``__init__``; any ``__main__`` → ``cli``."""
     parts = module.split(".")[1:]
     if not parts:
         return "__init__"
+    if parts[-1] == "__main__":  # ``python -m raystreams.x``: a launcher, as the CLI is
+        return "cli"
     if parts[:2] == ["processor", "api"]:
         return "processor.api"
     return parts[0]
