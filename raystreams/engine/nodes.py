@@ -1,4 +1,5 @@
-"""Runtime nodes of one task: each wraps a Processor instance and knows its children."""
+"""Runtime nodes of one task: each wraps a Processor instance and knows its children; and
+``instantiate_nodes``, which makes them from the task's ``ProcessorTopology``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from raystreams.errors import StreamsException
 from raystreams.processor.api import Processor, Record
+from raystreams.processor.timestamps import resolve_timestamp_extractor
+from raystreams.topology.nodes import ProcessorSpec, SinkSpec, SourceSpec
+from raystreams.topology.processor_topology import ProcessorTopology
 
 if TYPE_CHECKING:
     from raystreams.engine.context import TaskContext
@@ -125,3 +129,37 @@ class SinkProcessor(Processor):
                         f"partitioner returned partition {partition} but topic {topic} has "
                         f"{n} partitions", processor=self.name)
         self._send(topic, key, value, record.timestamp, record.headers, partition)
+
+
+def instantiate_nodes(plan: ProcessorTopology, default_key_serde: Any, default_value_serde: Any,
+                      default_extractor: Any
+                      ) -> tuple[dict[str, ProcessorNode], dict[str, ProcessorNode]]:
+    """One node per spec of ``plan`` (a new Processor from each processor supplier), wired to
+    its children; returns the nodes by name and the source nodes by (decorated) topic."""
+    nodes: dict[str, ProcessorNode] = {}
+    for name in plan.node_names:
+        spec = plan.specs[name]
+        if isinstance(spec, SourceSpec):
+            extractor = (resolve_timestamp_extractor(spec.timestamp_extractor)
+                         if spec.timestamp_extractor is not None else default_extractor)
+            node = ProcessorNode(name, SourceProcessor(
+                name, spec.key_serde or default_key_serde,
+                spec.value_serde or default_value_serde, extractor))
+        elif isinstance(spec, SinkSpec):
+            node = ProcessorNode(name, SinkProcessor(
+                name, plan.sink_topics.get(name), spec.topic_extractor,
+                spec.key_serde or default_key_serde, spec.value_serde or default_value_serde,
+                spec.partitioner))
+        else:
+            assert isinstance(spec, ProcessorSpec)
+            processor = spec.supplier()
+            if not callable(getattr(processor, "process", None)):
+                raise StreamsException(
+                    f"the supplier of processor {name} returned {processor!r}, which has no "
+                    f"process(record) method", processor=name)
+            node = ProcessorNode(name, processor, list(spec.stores), spec.fixed_key)
+        nodes[name] = node
+    for name in plan.node_names:
+        for child in plan.children[name]:
+            nodes[name].add_child(nodes[child])
+    return nodes, {topic: nodes[source] for topic, source in plan.source_topics.items()}

@@ -30,14 +30,13 @@ from raystreams.engine.commit_metadata import encode as encode_commit_metadata
 from raystreams.engine.context import TaskContext
 from raystreams.engine.handlers import CONTINUE, resolve_handler
 from raystreams.engine.lag import ZERO_LAG, LagProvider
-from raystreams.engine.nodes import ProcessorNode, SinkProcessor, SourceProcessor
+from raystreams.engine.nodes import ProcessorNode, instantiate_nodes
 from raystreams.engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
 from raystreams.engine.punctuation import PunctuationQueue, PunctuationSchedule
 from raystreams.engine.records import ConsumerRecord, RecordCollector
 from raystreams.errors import DeserializationException, StreamsException
 from raystreams.processor.api import Headers, Record, RecordContext
 from raystreams.processor.timestamps import resolve_timestamp_extractor
-from raystreams.topology.nodes import ProcessorSpec, SinkSpec, SourceSpec
 from raystreams.topology.processor_topology import ProcessorTopology
 from raystreams.topology.topology import Topology
 
@@ -138,52 +137,20 @@ class StreamTask:
                 self.application_id)
         self.processor_topology = processor_topology
         self.node_names = list(processor_topology.node_names)
-        self.nodes: dict[str, ProcessorNode] = {}
-        self.sources_by_topic: dict[str, ProcessorNode] = {}
         idle_ms = config.get(MAX_TASK_IDLE_MS_CONFIG)
         self.partition_group = PartitionGroup(lag_provider, 0 if idle_ms is None else idle_ms)
         #: when the task last started waiting for an empty input (Kafka's
         #: ``timeCurrentIdlingStarted``); ``None`` while it processes
         self.idling_since: int | None = None
-        self._instantiate(processor_topology)
+        self.nodes, self.sources_by_topic = instantiate_nodes(
+            processor_topology, self._default_key_serde, self._default_value_serde,
+            self._default_extractor)
         self._register_queues(input_partitions)
         self.state_manager = state_manager_factory(self) if state_manager_factory else None
         self._initialized = False
         self._processors_initialized = False
 
     # ------------------------------------------------------------------ building
-
-    def _instantiate(self, plan: ProcessorTopology) -> None:
-        """Make one processor per node of the plan and wire each to its children."""
-        for name in plan.node_names:
-            spec = plan.specs[name]
-            if isinstance(spec, SourceSpec):
-                proc = SourceProcessor(
-                    name, spec.key_serde or self._default_key_serde,
-                    spec.value_serde or self._default_value_serde,
-                    resolve_timestamp_extractor(spec.timestamp_extractor)
-                    if spec.timestamp_extractor is not None else self._default_extractor)
-                node = ProcessorNode(name, proc)
-            elif isinstance(spec, SinkSpec):
-                proc = SinkProcessor(name, plan.sink_topics.get(name), spec.topic_extractor,
-                                     spec.key_serde or self._default_key_serde,
-                                     spec.value_serde or self._default_value_serde,
-                                     spec.partitioner)
-                node = ProcessorNode(name, proc)
-            else:
-                assert isinstance(spec, ProcessorSpec)
-                processor = spec.supplier()
-                if not callable(getattr(processor, "process", None)):
-                    raise StreamsException(
-                        f"the supplier of processor {name} returned {processor!r}, which has no "
-                        f"process(record) method", processor=name)
-                node = ProcessorNode(name, processor, list(spec.stores), spec.fixed_key)
-            self.nodes[name] = node
-        for name in plan.node_names:
-            for child in plan.children[name]:
-                self.nodes[name].add_child(self.nodes[child])
-        for topic, source in plan.source_topics.items():
-            self.sources_by_topic[topic] = self.nodes[source]
 
     def _register_queues(self, input_partitions: Iterable[tuple[str, int]] | None) -> None:
         app = self.application_id
