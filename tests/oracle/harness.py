@@ -379,6 +379,7 @@ class Oracle:
         params: Mapping[str, Any] | None = None,
         stores: Iterable[str] | None = None,
         *,
+        commits: str = "per_record",
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Runs one case in a fresh TopologyTestDriver and returns the oracle's answer.
@@ -386,7 +387,8 @@ class Oracle:
         The answer has ``outputs``, ``stores``, ``describe`` and ``error`` (None, or a dict with
         ``type``, ``message``, ``phase``, ``step``, ``causes``); see README.md.
         """
-        return self.run_case(Case.of(scenario, steps, config, params, stores), timeout=timeout)
+        return self.run_case(Case.of(scenario, steps, config, params, stores, commits),
+                             timeout=timeout)
 
     def run_case(self, case: Case, *, timeout: float | None = None) -> dict[str, Any]:
         """Runs a ``Case``; see ``run``."""

@@ -21,6 +21,7 @@ from raystreams.testing import TopologyTestDriver
 
 from . import twins_joins
 from .harness import Case, Step, render_diff
+from .twin_runner import COMMIT_INTERVAL, IntervalCommits, spaced
 
 pytestmark = pytest.mark.oracle
 
@@ -51,7 +52,7 @@ def _text(value: Any) -> Any:
 
 def run_twin(scenario: str, steps: Sequence[Step], config: Mapping[str, Any] | None = None,
              params: Mapping[str, Any] | None = None,
-             stores: Iterable[str] = ()) -> dict[str, Any]:
+             stores: Iterable[str] = (), commits: str = "per_record") -> dict[str, Any]:
     """The oracle's answer shape, computed by raystreams: outputs, stores, describe."""
     topology = twins_joins.TWINS[scenario](params)
     cfg = {"application.id": scenario, "bootstrap.servers": "dummy:1234", **(config or {})}
@@ -59,15 +60,25 @@ def run_twin(scenario: str, steps: Sequence[Step], config: Mapping[str, Any] | N
     s = Serdes.String()
     with TopologyTestDriver(topology, cfg) as driver:
         topics = {t: driver.create_output_topic(t, s, s) for t in OUTPUTS}
+        interval = IntervalCommits(driver) if commits == "interval" else None
         for index, step in enumerate(steps):
             if step.op == "advance":
-                driver.advance_wall_clock_time(step.ms or 0)
+                if interval is not None:
+                    interval.advance(step.ms or 0)
+                else:
+                    driver.advance_wall_clock_time(step.ms or 0)
             else:
                 assert step.topic is not None
                 headers = Headers([(k, _encode(v)) for k, v in step.headers]) \
-                    if step.headers else None
-                driver.pipe_raw(step.topic, _encode(step.key), _encode(step.value),
-                                step.timestamp or 0, headers)
+                    if step.headers else Headers()
+                record = (step.topic, _encode(step.key), _encode(step.value),
+                          step.timestamp or 0, headers)
+                if interval is not None and interval.reads(step.topic):
+                    interval.pipe(*record)
+                else:
+                    driver.pipe_raw(*record)
+            if interval is not None:
+                interval.maybe_commit()
             for topic, out in topics.items():
                 for rec in out.read_records_to_list():
                     outputs.append({"step": index, "topic": topic, "key": rec.key,
@@ -79,18 +90,22 @@ def run_twin(scenario: str, steps: Sequence[Step], config: Mapping[str, Any] | N
             assert store is not None, f"no store {name}"
             listed[name] = [[_text(kv[0]), _text(kv[1])] for kv in store.all()]
         description = str(topology.describe())
+        if interval is not None:
+            interval.commit_all()
     return {"outputs": outputs, "stores": listed, "describe": description, "error": None}
 
 
 def check(oracle: Any, scenario: str, steps: Sequence[Step], config: Mapping[str, Any],
-          params: Mapping[str, Any] | None = None, stores: Sequence[str] = ()) -> dict[str, Any]:
-    expected = oracle.run(scenario, steps, config=config, params=params, stores=list(stores))
+          params: Mapping[str, Any] | None = None, stores: Sequence[str] = (),
+          commits: str = "per_record") -> dict[str, Any]:
+    expected = oracle.run(scenario, steps, config=config, params=params, stores=list(stores),
+                          commits=commits)
     assert expected["error"] is None, expected["error"]
-    actual = run_twin(scenario, steps, config, params, stores)
+    actual = run_twin(scenario, steps, config, params, stores, commits)
     for part in ("describe", "outputs", "stores"):
         if actual[part] != expected[part]:
             pytest.fail(f"{scenario}: {part} differs\n"
-                        + render_diff(Case.of(scenario, steps, config, params, stores),
+                        + render_diff(Case.of(scenario, steps, config, params, stores, commits),
                                       expected, actual), pytrace=False)
     return expected
 
@@ -356,3 +371,24 @@ HEADER_CASES = {
 @pytest.mark.parametrize("scenario", sorted(HEADER_CASES))
 def test_headers_pass_through_like_kafka(oracle: Any, scenario: str, cache: str) -> None:
     check(oracle, scenario, HEADER_CASES[scenario], CACHES[cache])
+
+
+# --------------------------------------------------------------------------- commit interval
+
+INTERVAL_CASES = {
+    "stream_table_inner": (GUIDE_STREAM_TABLE, ()),
+    "stream_table_left": (ORDERS, ()),
+    "global_left_join": (GLOBAL_ORDERS, ()),
+    "table_table_inner": (GUIDE_TABLE_TABLE, TABLE_STORES),
+    "table_table_left": (TABLE_TABLE_MIXED, TABLE_STORES),
+    "table_table_outer": (GUIDE_TABLE_TABLE, TABLE_STORES),
+    "fk_inner": (FK_STEPS, FK_STORES),
+    "fk_left": (FK_STEPS, FK_STORES),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(INTERVAL_CASES))
+def test_joins_match_kafka_with_commit_interval(oracle: Any, scenario: str) -> None:
+    # cache on, several records between commits: cache dedup and flush order are judged
+    steps, stores = INTERVAL_CASES[scenario]
+    check(oracle, scenario, spaced(steps), COMMIT_INTERVAL, stores=stores, commits="interval")
