@@ -11,8 +11,8 @@ from raystreams.processor.change import Change
 from raystreams.processor.ktable.forwarder import TupleForwarder
 from raystreams.processor.window_aggregate_base import (
     NO_TIMESTAMP,
+    StoreValueGetter,
     WindowedAggregateProcessor,
-    get_store,
     log_expired,
     log_null_key,
     remember_emit,
@@ -53,23 +53,14 @@ class SessionTupleForwarder(TupleForwarder):
             self.caching = bool(set_listener(listener, send_old_values))
 
 
-class SessionValueGetter:
-    __slots__ = ("store_name", "store")
-
-    def __init__(self, store_name: str) -> None:
-        self.store_name = store_name
-        self.store: Any = None
-
-    def init(self, context: Any) -> None:
-        self.store = get_store(context, self.store_name, "Session-KTable")
+class SessionValueGetter(StoreValueGetter):
+    __slots__ = ()
+    _kind = "Session-KTable"
 
     def get(self, key: Windowed) -> ValueAndTimestamp | None:
         w = key.window
         value = self.store.fetch_session(key.key, w.start, w.end)
         return ValueAndTimestamp.make(value, w.end)
-
-    def close(self) -> None:
-        pass
 
 
 class SessionWindowAggregateProcessor(WindowedAggregateProcessor):

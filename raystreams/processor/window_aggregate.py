@@ -36,8 +36,8 @@ from raystreams.processor.sliding_window_aggregate import SlidingWindowAggregate
 from raystreams.processor.window_aggregate_base import (
     NO_TIMESTAMP,
     ON_WINDOW_CLOSE,
+    StoreValueGetter,
     TimeWindowProcessorBase,
-    get_store,
     log_expired,
     log_null_key,
 )
@@ -52,21 +52,11 @@ __all__ = [
 ]
 
 
-class WindowValueGetter:
-    __slots__ = ("store_name", "store")
-
-    def __init__(self, store_name: str) -> None:
-        self.store_name = store_name
-        self.store: Any = None
-
-    def init(self, context: Any) -> None:
-        self.store = get_store(context, self.store_name, "Windowed-KTable")
+class WindowValueGetter(StoreValueGetter):
+    __slots__ = ()
 
     def get(self, key: Windowed) -> ValueAndTimestamp | None:
         return self.store.fetch(key.key, key.window.start)
-
-    def close(self) -> None:
-        pass
 
 
 # ----------------------------------------------------------------------------- suppliers

@@ -54,6 +54,24 @@ def get_store(context: Any, name: str, kind: str) -> Any:
     return store
 
 
+class StoreValueGetter:
+    """A windowed table's value getter over its store (Kafka's
+    ``KTableMaterializedValueGetterSupplier`` for window and session stores)."""
+
+    __slots__ = ("store_name", "store")
+    _kind = "Windowed-KTable"
+
+    def __init__(self, store_name: str) -> None:
+        self.store_name = store_name
+        self.store: Any = None
+
+    def init(self, context: Any) -> None:
+        self.store = get_store(context, self.store_name, self._kind)
+
+    def close(self) -> None:
+        pass
+
+
 def last_emit(context: Any, store_name: str) -> int:
     """The close time of the last emit-final before a restart, from the committed processor
     metadata (Kafka keys it by the store's name)."""
