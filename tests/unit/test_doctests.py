@@ -30,7 +30,7 @@ MODULES = _modules_with_examples()
 
 
 def test_examples_are_found():
-    assert {"raystreams.dsl.builder", "raystreams.testing", "raystreams.errors"} <= set(MODULES)
+    assert {"raystreams.dsl.builder", "raystreams.testing.driver", "raystreams.errors"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)
