@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__all__ = ["count_dropped", "skip_record", "task_prefix", "where"]
+__all__ = ["count_dropped", "skip_out_of_order_version", "skip_record", "task_prefix", "where"]
 
 
 def where(context: Any) -> str:
@@ -40,4 +40,12 @@ def skip_record(logger: logging.Logger, context: Any, reason: str,
     if logger.isEnabledFor(level):
         logger.log(level, "%sSkipping record due to %s. %s", task_prefix(context), reason,
                    where(context))
+    count_dropped(context)
+
+
+def skip_out_of_order_version(logger: logging.Logger, context: Any) -> None:
+    """Drop an update of a versioned table that is not its latest version, as the table-table
+    joins do (Kafka logs it at INFO, without the record's position), and count it."""
+    logger.info("%sSkipping out-of-order record from versioned table while performing "
+                "table-table join.", task_prefix(context))
     count_dropped(context)

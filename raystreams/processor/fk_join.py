@@ -31,7 +31,7 @@ from typing import Any
 
 from raystreams.processor.api import Processor, Record
 from raystreams.processor.change import Change
-from raystreams.processor.dropped import count_dropped, skip_record
+from raystreams.processor.dropped import count_dropped, skip_out_of_order_version, skip_record
 from raystreams.processor.fk_join_wrappers import (
     FkSerdes,
     Instruction,
@@ -77,9 +77,7 @@ class SubscriptionSendProcessor(Processor):
     def process(self, record: Record) -> None:
         change = record.value
         if self.use_versioned_semantics and not change.is_latest:
-            log.info("Skipping out-of-order record from versioned table while performing "
-                     "table-table join.")
-            count_dropped(self.context)
+            skip_out_of_order_version(log, self.context)
             return
         self._hash: bytes | None = None
         self._hashed = False
@@ -252,9 +250,7 @@ class ForeignTableJoinProcessor(Processor):
             skip_record(log, self.context, "null key")
             return
         if self.use_versioned_semantics and not record.value.is_latest:
-            log.info("Skipping out-of-order record from versioned table while performing "
-                     "table-table join.")
-            count_dropped(self.context)
+            skip_out_of_order_version(log, self.context)
             return
         prefix = self.serdes.prefix(record.key)
         new_value = record.value.new_value

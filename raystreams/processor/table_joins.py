@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from raystreams.processor.api import Processor, Record
 from raystreams.processor.change import Change
-from raystreams.processor.dropped import count_dropped, skip_record
+from raystreams.processor.dropped import skip_out_of_order_version, skip_record
 from raystreams.processor.ktable.forwarder import TupleForwarder
 from raystreams.processor.ktable.getters import MaterializedValueGetterSupplier
 from raystreams.state.types import ValueAndTimestamp
@@ -108,9 +108,7 @@ class KTableKTableJoinProcessor(Processor):
             return
         change = record.value
         if self.use_versioned_semantics and not change.is_latest:
-            log.info("Skipping out-of-order record from versioned table while performing "
-                     "table-table join.")
-            count_dropped(self.context)
+            skip_out_of_order_version(log, self.context)
             return
         new, old = change.new_value, change.old_value
         other_vat = self.getter.get(key)
