@@ -15,7 +15,9 @@ from raystreams.query.composite import (
     StoreEntry,
     StorePage,
     StoreProvider,
+    composite_for,
     run_state_query,
+    store_for,
 )
 from raystreams.query.local import LocalStoreProvider
 from raystreams.query.metadata import HostInfo, KeyQueryMetadata, LagInfo, StreamsMetadata
@@ -43,5 +45,5 @@ __all__ = [
     "ScanPage", "StateQueryRequest", "StateQueryResult", "StoreEntry", "StorePage",
     "StoreProvider", "StoreQueryParameters", "StoreQueryServer", "StreamsMetadata",
     "TaskAnswer", "TimestampedKeyQuery", "TimestampedRangeQuery", "VersionedKeyQuery",
-    "WindowKeyQuery", "WindowRangeQuery", "run_state_query",
+    "WindowKeyQuery", "WindowRangeQuery", "composite_for", "run_state_query", "store_for",
 ]

@@ -27,6 +27,7 @@ from raystreams.errors import (
     StateStoreNotAvailableException,
     UnknownQueryTypeException,
 )
+from raystreams.query.parameters import StoreQueryParameters
 from raystreams.query.results import FailureReason, QueryResult, StateQueryResult
 from raystreams.query.server import DEFAULT_PAGE_SIZE, ScanEntry, ScanPage, TaskAnswer
 from raystreams.state.readonly import QueryableStoreType
@@ -409,6 +410,14 @@ def composite_for(qtype: QueryableStoreType, provider: StoreProvider, store_name
                   **options: Any) -> _Composite:
     """The composite store ``qtype`` reads ``store_name`` with (Kafka's ``QueryableStoreType.create``)."""
     return _COMPOSITES[qtype.kind](qtype, provider, store_name, **options)
+
+
+def store_for(provider: StoreProvider, params: StoreQueryParameters) -> _Composite:
+    """The read-only store ``KafkaStreams.store(params)`` returns: ``params``' query type over
+    the partitions ``provider`` reaches (one with ``with_partition``; restoring ones with
+    ``enable_stale_stores``)."""
+    return composite_for(params.query_type, provider, params.store_name,
+                         partition=params.partition, stale_ok=params.stale_stores_enabled)
 
 
 # --------------------------------------------------------------------------- IQv2

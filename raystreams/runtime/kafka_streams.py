@@ -47,6 +47,7 @@ from raystreams.query import (
     StoreQueryParameters,
     StreamsMetadata,
     run_state_query,
+    store_for,
 )
 from raystreams.runtime import actor_options as opts
 from raystreams.runtime.metrics import aggregate
@@ -416,9 +417,7 @@ class KafkaStreams:
             raise TypeError(
                 "store() takes StoreQueryParameters.from_store_name_and_type(name, "
                 f"QueryableStoreTypes.key_value_store()) (or another query type), got {params!r}")
-        return params.query_type.create_composite(
-            self._queries(), params.store_name, partition=params.partition,
-            stale_ok=params.stale_stores_enabled)
+        return store_for(self._queries(), params)
 
     def query(self, request: StateQueryRequest) -> StateQueryResult:
         """An IQv2 query (Kafka's ``query(StateQueryRequest)``): a ``QueryResult`` per partition."""

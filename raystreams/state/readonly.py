@@ -203,9 +203,9 @@ class ReadOnlyVersionedView(_ReadOnlyView):
 class QueryableStoreType:
     """Which stores a query accepts and the view it gets (Kafka's ``QueryableStoreType``).
 
-    ``create(store)`` is the read-only view of one local store (what a task answers with);
-    ``create_composite(provider, name)`` the view over every partition of a store that a
-    ``StoreProvider`` reaches (Kafka's ``QueryableStoreType.create(StateStoreProvider, name)``).
+    ``create(store)`` is the read-only view of one local store (what a task answers with); the
+    view over every partition of a store (Kafka's ``QueryableStoreType.create(StateStoreProvider,
+    name)``) is ``raystreams.query.composite.store_for``, since stores sit below the query layer.
     """
 
     def __init__(self, name: str, kind: str, timestamped: bool | None, view: type) -> None:
@@ -255,13 +255,6 @@ class QueryableStoreType:
             raise InvalidStateStoreException(
                 f"{method!r} is not a query of {self.name}; use one of "
                 f"{sorted(view.POINT_QUERIES | view.SCANS)}")
-
-    def create_composite(self, provider: Any, store_name: str, **options: Any) -> Any:
-        """The read-only view of ``store_name`` across the partitions ``provider`` reaches
-        (``options``: ``partition``, ``stale_ok``, ``page_size``)."""
-        from raystreams.query.composite import composite_for
-
-        return composite_for(self, provider, store_name, **options)
 
     def __repr__(self) -> str:
         return f"QueryableStoreTypes.{self.name}()"

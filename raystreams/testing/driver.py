@@ -37,6 +37,7 @@ from raystreams.query import (
     StoreQueryParameters,
     StoreQueryServer,
     run_state_query,
+    store_for,
 )
 from raystreams.serde import Serde
 from raystreams.state.manager import TaskStateManager
@@ -340,9 +341,7 @@ class TopologyTestDriver:
         """A read-only view of a store through the interactive-query path, as
         ``KafkaStreams.store`` gives it (the driver's one task is partition 0)."""
         self._check_open()
-        return params.query_type.create_composite(
-            self._store_provider, params.store_name, partition=params.partition,
-            stale_ok=params.stale_stores_enabled)
+        return store_for(self._store_provider, params)
 
     def query(self, request: StateQueryRequest) -> StateQueryResult:
         """An IQv2 query (Kafka's ``KafkaStreams.query``) of the driver's stores."""

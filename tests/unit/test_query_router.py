@@ -21,6 +21,7 @@ from raystreams.query import (
     StateQueryRequest,
     StoreQueryParameters,
     StoreQueryServer,
+    composite_for,
     run_state_query,
 )
 from raystreams.runtime.placement import plan_app
@@ -134,7 +135,7 @@ def cluster():
 
 def test_point_queries_go_to_one_task_without_any_status_call(cluster):
     router, state, by_partition, words = cluster
-    store = KV.create_composite(router, "counts")
+    store = composite_for(KV, router, "counts")
     for n, w in enumerate(words):
         assert store.get(w) == n
     assert state["fetches"] == 1  # the routing table, once
@@ -145,7 +146,7 @@ def test_point_queries_go_to_one_task_without_any_status_call(cluster):
 
 def test_scans_are_paged_and_merged_in_key_order_across_tasks(cluster):
     router, state, _, words = cluster
-    store = KV.create_composite(router, "counts", page_size=4)
+    store = composite_for(KV, router, "counts", page_size=4)
     assert [k for k, _ in store.all()] == sorted(words)
     # 60 entries in pages of 4 from 3 tasks: every page is its own call, none holds everything
     assert sum(a.calls for a in state["actors"].values()) >= 60 // 4
@@ -160,7 +161,7 @@ def test_scans_are_paged_and_merged_in_key_order_across_tasks(cluster):
 
 def test_a_restarted_task_is_found_again_once(cluster):
     router, state, by_partition, _ = cluster
-    store = KV.create_composite(router, "counts")
+    store = composite_for(KV, router, "counts")
     key = next(iter(by_partition[1]))
     assert store.get(key) == by_partition[1][key]
     old = state["actors"][1]
@@ -176,7 +177,7 @@ def test_a_restarted_task_is_found_again_once(cluster):
 
 def test_a_new_routing_version_is_fetched_before_the_next_query(cluster):
     router, state, by_partition, _ = cluster
-    store = KV.create_composite(router, "counts")
+    store = composite_for(KV, router, "counts")
     key = next(iter(by_partition[2]))
     store.get(key)
     router.observe_version(state["version"])  # the same version: the table stays
@@ -192,7 +193,7 @@ def test_a_new_routing_version_is_fetched_before_the_next_query(cluster):
 
 def test_a_scan_cursor_dies_with_its_actor(cluster):
     router, state, _, _ = cluster
-    store = KV.create_composite(router, "counts")
+    store = composite_for(KV, router, "counts")
     page = store.scan_page("all", limit=5)
     for actor in state["actors"].values():
         actor.dead = True
@@ -209,12 +210,12 @@ def test_timeouts_and_missing_tasks_are_not_available(cluster):
     router._get = slow
     key = next(iter(by_partition[0]))
     with pytest.raises(StateStoreNotAvailableException, match="did not answer within"):
-        KV.create_composite(router, "counts").get(key)
+        composite_for(KV, router, "counts").get(key)
     router._get = fake_get
     state["actors"][0].dead = True  # killed, and its next incarnation not launched yet
     state["actors"] = {p: a for p, a in state["actors"].items() if p != 0}
     with pytest.raises(StateStoreNotAvailableException, match="not running"):
-        KV.create_composite(router, "counts").get(key)
+        composite_for(KV, router, "counts").get(key)
 
 
 def test_metadata_and_iqv2_from_the_routing_table(cluster):
