@@ -1,0 +1,155 @@
+"""Tables of bench/run.py: medians of the trials with their spread, in Markdown."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from typing import Any
+
+from workloads import WORKLOADS
+
+GUARANTEE_SHORT = {"at_least_once": "ALOS", "exactly_once_v2": "EOS v2"}
+
+
+def one_line(r: Any, wall_s: float) -> str:
+    if not r.ok:
+        return (f"FAILED {r.system} ({r.workload}) {r.guarantee} trial {r.trial}: {r.detail}")
+    return (f"{r.system:<12} ({r.workload}) {r.guarantee:<16} trial {r.trial}: "
+            f"{r.records_per_s:>10,.0f} rec/s, {r.processing_s:6.2f} s, start-up "
+            f"{r.startup_s:5.1f} s, CPU {r.cpu_per_100k:6.2f} s/100k, peak RSS "
+            f"{r.peak_rss_mb:6.0f} MiB ({r.processes} procs) [{wall_s:.0f} s wall]")
+
+
+def _med(values: list[float]) -> str:
+    return f"{statistics.median(values):,.0f}" if values else "–"
+
+
+def _spread(values: list[float], fmt: str = "{:,.0f}") -> str:
+    if not values:
+        return "–"
+    med = fmt.format(statistics.median(values))
+    if len(values) == 1:
+        return med
+    return f"{med} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+def throughput_rows(runs: list[dict]) -> list[dict]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in runs:
+        groups[(r["workload"], r["guarantee"], r["system"])].append(r)
+    order = {"raw": 0, "raystreams": 1, "kstreams-1t": 2, "kstreams-2t": 3, "quix": 4}
+    rows = []
+    for (w, g, s), rs in sorted(groups.items(),
+                                key=lambda kv: (kv[0][0], kv[0][1], order.get(kv[0][2], 9))):
+        ok = [r for r in rs if r["ok"]]
+        rows.append({
+            "workload": w, "guarantee": g, "system": s, "trials": len(rs), "verified": len(ok),
+            "records_per_s": [r["records_per_s"] for r in ok],
+            "cpu_per_100k": [r["cpu_per_100k"] for r in ok],
+            "peak_rss_mb": [r["peak_rss_mb"] for r in ok],
+            "processes": [r["processes"] for r in ok],
+            "startup_s": [r["startup_s"] for r in ok],
+            "input_records": rs[0]["input_records"],
+            "failures": [r["detail"] for r in rs if not r["ok"]],
+        })
+    return rows
+
+
+def markdown(doc: dict) -> str:
+    env = doc["environment"]
+    out = ["# raystreams benchmark results", "",
+           f"Command: `{env['command']}`  ", f"Started: {env['started_utc']} UTC, "
+           f"{env.get('wall_s', '?')} s wall  ", f"Machine: {env['machine']}  ",
+           f"Load average (1 min) during the run: {env.get('load_average_1m')}  ",
+           f"Broker: {env['broker']}; Python {env['python']}, Ray {env['ray']}, "
+           f"confluent-kafka {env['confluent_kafka']}, {env['java']}, "
+           f"Quix Streams {env.get('quixstreams', 'not run')}; raystreams "
+           f"{env['raystreams_commit']}  ", f"Sizes: {env['sizes']}", ""]
+    for name, why in doc.get("skipped_peers", {}).items():
+        out.append(f"**Skipped peer {name}:** {why}  ")
+    if doc.get("runs"):
+        out += ["", "## Throughput (median of the trials, (min–max))", "",
+                "records/s: input records (lines for a–c, events for d–e) over the processing "
+                "window (ready → last output record); CPU: seconds of all the system's "
+                "processes per 100k input records in that window; RSS: peak RSS summed over "
+                "the system's processes; start-up: launch → ready.", "",
+                "| workload | guarantee | system | records/s | CPU s/100k | peak RSS MiB "
+                "(procs) | start-up s | verified |",
+                "|---|---|---|---:|---:|---:|---:|---:|"]
+        for row in throughput_rows(doc["runs"]):
+            procs = _med(row["processes"])
+            out.append(
+                f"| ({row['workload']}) {WORKLOADS[row['workload']].name} | "
+                f"{GUARANTEE_SHORT[row['guarantee']]} | {row['system']} | "
+                f"{_spread(row['records_per_s'])} | {_spread(row['cpu_per_100k'], '{:.2f}')} | "
+                f"{_med(row['peak_rss_mb'])} ({procs}) | {_spread(row['startup_s'], '{:.1f}')} | "
+                f"{row['verified']}/{row['trials']} |")
+        failures = [(row, f) for row in throughput_rows(doc["runs"]) for f in row["failures"]]
+        if failures:
+            out += ["", "Failed verifications:", ""]
+            out += [f"- ({row['workload']}) {row['guarantee']} {row['system']}: {f[:500]}"
+                    for row, f in failures]
+    if doc.get("latency"):
+        lat = doc["latency"]
+        out += ["", f"## End-to-end latency at {lat['rate']} input records/s for "
+                f"{lat['seconds']} s (input timestamp → receipt at an output consumer; "
+                f"commit.interval.ms {lat['commit_interval_ms']})", "",
+                "| workload | guarantee | system | p50 ms | p99 ms | max ms | samples | "
+                "achieved input rate |", "|---|---|---|---:|---:|---:|---:|---:|"]
+        for r in lat["runs"]:
+            if r.get("ok"):
+                out.append(f"| ({r['workload']}) | {GUARANTEE_SHORT[r['guarantee']]} | "
+                           f"{r['system']} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | "
+                           f"{r['max_ms']:.0f} | {r['samples']} | {r['sent_rate']:,.0f}/s |")
+            else:
+                out.append(f"| ({r['workload']}) | {GUARANTEE_SHORT[r['guarantee']]} | "
+                           f"{r['system']} | FAILED: {r.get('detail', '')[:200]} | | | | |")
+    if doc.get("recovery"):
+        rec = doc["recovery"]
+        out += ["", f"## Recovery of a count store of {rec['keys']:,} keys (at_least_once, "
+                "one task)", "", "| case | kill → processing again s | records restored | "
+                "restore s | restore records/s |", "|---|---:|---:|---:|---:|"]
+        for r in rec["cases"]:
+            if r.get("ok"):
+                rate = f"{r['restore_rate']:,.0f}" if r.get("restore_rate") else "–"
+                restore_s = f"{r['restore_s']:.2f}" if r.get("restore_s") is not None else "–"
+                out.append(f"| {r['case']} | {r['recovered_s']:.2f} | {r['records_restored']:,} "
+                           f"| {restore_s} | {rate} |")
+            else:
+                out.append(f"| {r['case']} | FAILED: {r.get('detail', '')[:300]} | | | |")
+        if rec.get("note"):
+            out += ["", rec["note"]]
+    if doc.get("scale"):
+        sc = doc["scale"]
+        out += ["", f"## Word-count scale curve ({sc['lines']:,} lines, at_least_once)", "",
+                sc["note"], "", "| input partitions | task actors | lines/s | CPU s/100k lines | "
+                "peak RSS MiB (procs) | verified |", "|---:|---:|---:|---:|---:|---:|"]
+        for r in sc["runs"]:
+            if r["ok"]:
+                out.append(f"| {r['partitions']} | {r['task_actors']} | "
+                           f"{r['records_per_s']:,.0f} | {r['cpu_per_100k']:.2f} | "
+                           f"{r['peak_rss_mb']:,.0f} ({r['processes']}) | yes |")
+            else:
+                out.append(f"| {r['partitions']} | {r['task_actors']} | FAILED: "
+                           f"{r['detail'][:300]} | | | |")
+    if doc.get("profile", {}).get("tasks"):
+        prof = doc["profile"]
+        out += ["", f"## Profile (py-spy --gil, {prof['seconds']} s, word count at_least_once)",
+                ""]
+        for task, res in prof["tasks"].items():
+            if "error" in res:
+                out += [f"task {task}: py-spy failed: {res['error']}", ""]
+                continue
+            out += [f"task {task} (own samples by area: {res['areas']}):", "",
+                    "| % samples (own) | function |", "|---:|---|"]
+            out += [f"| {pct:.1f} | `{fn}` |" for pct, fn in res["top"]]
+            out.append("")
+    return "\n".join(out) + "\n"
+
+
+def all_ok(doc: dict) -> bool:
+    runs_ok = all(r["ok"] for r in doc.get("runs", []))
+    lat_ok = all(r.get("ok") for r in doc.get("latency", {}).get("runs", []))
+    rec_ok = all(r.get("ok") for r in doc.get("recovery", {}).get("cases", []))
+    scale_ok = all(r.get("ok") for r in doc.get("scale", {}).get("runs", []))
+    return runs_ok and lat_ok and rec_ok and scale_ok
