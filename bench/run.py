@@ -54,13 +54,14 @@ FULL = {"lines": 100_000, "events": 100_000, "vocab": 20_000, "trials": 3,
         "deadline": 600.0}
 QUICK = {"lines": 3_000, "events": 3_000, "vocab": 500, "trials": 1,
          "kstreams_threads": "1", "latency_rate": 1_000, "latency_seconds": 4.0,
-         "recovery_keys": 10_000, "scale": "1,2", "scale_lines": 2_000, "deadline": 120.0}
+         "recovery_keys": 25_000, "scale": "1,2", "scale_lines": 2_000, "deadline": 120.0}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small sizes, one trial (< 3 min)")
+    ap.add_argument("--quick", action="store_true",
+                    help="small sizes, one trial, peers under at_least_once only (< 3 min)")
     ap.add_argument("--broker", choices=["kafka", "embedded"], default="kafka",
                     help="start Apache Kafka 4.4 (default) or the embedded tansu broker")
     ap.add_argument("--bootstrap-servers", help="use this cluster instead of starting one")
@@ -81,7 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--sections", default="throughput,latency,recovery,scale")
     ap.add_argument("--latency-rate", type=int, help="input records/s [10,000; quick 1,000]")
     ap.add_argument("--latency-seconds", type=float)
-    ap.add_argument("--recovery-keys", type=int, help="keys in the store [1M; quick 10,000]")
+    ap.add_argument("--recovery-keys", type=int, help="keys in the store [1M; quick 25,000]")
     ap.add_argument("--scale", help="input partitions of the scale curve [1,2,3,6]")
     ap.add_argument("--scale-lines", type=int)
     ap.add_argument("--deadline", type=float, help="seconds one run may take")
@@ -110,8 +111,9 @@ class LoadSampler:
             if self._stop.wait(5):
                 return
 
-    def summary(self) -> dict:
-        self._stop.set()
+    def summary(self, final: bool = True) -> dict:
+        if final:
+            self._stop.set()
         s = self.samples or [0.0]
         return {"min": min(s), "median": statistics.median(s), "max": max(s),
                 "samples": len(s)}
@@ -171,10 +173,11 @@ def peers(args: argparse.Namespace, log) -> tuple[list[tuple[str, object]], dict
     return runners, skipped
 
 
-def throughput(args, ctx, host, log) -> tuple[list[dict], dict[str, str]]:
-    peer_runners, skipped = peers(args, log)
+def throughput(args, ctx, host, log, doc: dict, save) -> None:
+    """Every workload x guarantee x system, ``--trials`` interleaved rounds, into ``doc``."""
+    peer_runners, doc["skipped_peers"] = peers(args, log)
     rs = [("raystreams", lambda c, w, g, i: systems.run_raystreams(c, host, w, g, i))]
-    results: list[dict] = []
+    results: list[dict] = doc["runs"]
     guarantees = [g for g in args.guarantees.split(",") if g]
     for trial in range(1, args.trials + 1):
         for key in args.workloads:
@@ -183,7 +186,9 @@ def throughput(args, ctx, host, log) -> tuple[list[dict], dict[str, str]]:
                 if key == "a":
                     runners = [("raw", systems.run_raw)]
                 else:
-                    runners = rs + peer_runners
+                    # --quick keeps the peers to at_least_once (their EOS runs in the full bench)
+                    runners = rs + ([] if args.quick and guarantee != "at_least_once"
+                                    else peer_runners)
                     shift = (trial - 1) % len(runners)  # interleave: rotate who goes first
                     runners = runners[shift:] + runners[:shift]
                 for _name, run in runners:
@@ -191,7 +196,7 @@ def throughput(args, ctx, host, log) -> tuple[list[dict], dict[str, str]]:
                     r = run(ctx, workload, guarantee, trial)
                     results.append(r.__dict__)
                     log(report.one_line(r, time.perf_counter() - t0))
-    return results, skipped
+                    save()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,31 +240,40 @@ def main(argv: list[str] | None = None) -> int:
                               args.commit_interval_ms, args.deadline, exclude, log)
         sections = set(args.sections.split(","))
         doc: dict = {"environment": env, "runs": [], "skipped_peers": {}}
+
+        def save(final: bool = False) -> str:
+            """Write what is measured so far (a run cut short still leaves its tables)."""
+            doc["environment"]["load_average_1m"] = load.summary(final)
+            doc["environment"]["wall_s"] = round(time.perf_counter() - started, 1)
+            (out_dir / "results.json").write_text(json.dumps(doc, indent=1, default=str))
+            text = report.markdown(doc)
+            (out_dir / "results.md").write_text(text)
+            return text
+
+        if "quix" in args.peers:
+            doc["environment"]["quixstreams"] = systems.quix_version()
         if "throughput" in sections:
-            doc["runs"], doc["skipped_peers"] = throughput(args, ctx, host, log)
+            throughput(args, ctx, host, log, doc, save)
         if "latency" in sections:
             import latency
 
             doc["latency"] = latency.run_all(args, ctx, host, log)
+            save()
         if "recovery" in sections:
             import recovery
 
             doc["recovery"] = recovery.run(args, ctx, host, log)
+            save()
         if "scale" in sections:
             import scale
 
             doc["scale"] = scale.run(args, ctx, host, log)
+            save()
         if args.profile:
             import profile_actors
 
             doc["profile"] = profile_actors.run(args, ctx, host, log, out_dir)
-        if "quix" in args.peers:
-            doc["environment"]["quixstreams"] = systems.quix_version()
-        doc["environment"]["load_average_1m"] = load.summary()
-        doc["environment"]["wall_s"] = round(time.perf_counter() - started, 1)
-        (out_dir / "results.json").write_text(json.dumps(doc, indent=1, default=str))
-        text = report.markdown(doc)
-        (out_dir / "results.md").write_text(text)
+        text = save(final=True)
         print(text)
         log(f"wrote {out_dir / 'results.json'} and {out_dir / 'results.md'} "
             f"in {time.perf_counter() - started:.0f} s")

@@ -156,11 +156,15 @@ class Subprocess:
             time.sleep(0.02)
 
     def tail(self, n: int = 15) -> str:
+        """The last lines of its stdout and log, and the first exception in the log."""
         try:
-            text = self.log_path.read_text(errors="replace").splitlines()[-n:]
+            text = self.log_path.read_text(errors="replace").splitlines()
         except OSError:
             text = []
-        return "\n".join(self.lines[-5:] + text)
+        first = next((i for i, line in enumerate(text)
+                      if "Exception" in line or "Traceback" in line), None)
+        cause = text[first:first + 8] if first is not None else []
+        return "\n".join(self.lines[-5:] + cause + text[-n:])
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -52,8 +52,8 @@ def build(workload: str, input_topic: str, output_topic: str, table_topic: str =
     elif workload == "d":
         (builder.stream(input_topic).group_by_key()
             .windowed_by(TimeWindows.of_size_with_no_grace(timedelta(milliseconds=WINDOW_MS)))
-            # explicit serdes: with the defaults the suppress buffer's changelog gets
-            # Serdes.String() for its Windowed keys and the cache flush fails (BENCHMARKS.md)
+            # explicit serdes, as Kafka Streams needs them too: with the defaults the suppress
+            # buffer gets the default (String) serde for its Windowed keys and fails
             .count(Materialized.with_(Serdes.String(), Serdes.Long()))
             .suppress(Suppressed.until_window_closes(BufferConfig.unbounded()))
             .to_stream(window_key).to(output_topic, counts))

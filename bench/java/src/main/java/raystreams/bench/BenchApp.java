@@ -14,6 +14,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
@@ -56,7 +57,9 @@ public final class BenchApp {
             case "d" -> builder.<String, String>stream(input)
                     .groupByKey()
                     .windowedBy(TimeWindows.ofSizeWithNoGrace(Duration.ofMillis(windowMs)))
-                    .count()
+                    // explicit serdes: with the defaults the suppress buffer gets the default
+                    // (String) serde for its Windowed keys and fails with a ClassCastException
+                    .count(Materialized.with(Serdes.String(), Serdes.Long()))
                     .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
                     .toStream((wk, n) -> wk.key() + "@" + wk.window().start())
                     .to(output, Produced.with(Serdes.String(), Serdes.Long()));
