@@ -34,39 +34,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import WORDS_PER_LINE, lines, peak_rss_mb  # noqa: E402
+from kafka_io import produce_all  # noqa: E402
+from procs import vm_hwm_mb  # noqa: E402
 
 PARTITIONS = 3
 
 
-def vm_hwm_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return 0.0
-
-
 def produce(bootstrap: str, topic: str, data: list[str]) -> float:
-    from confluent_kafka import Producer
-
-    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 100, "batch.size": 1_000_000,
-                  "queue.buffering.max.messages": 1_000_000, "compression.type": "none"})
-    t0 = time.perf_counter()
-    for i, line in enumerate(data):
-        while True:
-            try:
-                p.produce(topic, line.encode(), partition=i % PARTITIONS)
-                break
-            except BufferError:
-                p.poll(0.05)
-        if i % 10_000 == 0:
-            p.poll(0)
-    remaining = p.flush(60)
-    if remaining:
-        raise SystemExit(f"{remaining} records not delivered")
-    return time.perf_counter() - t0
+    """Produce the lines round-robin over the partitions; returns the seconds taken."""
+    return produce_all(bootstrap, topic, [(None, line, None) for line in data], PARTITIONS)
 
 
 def input_committed(metrics: dict, input_topic: str) -> tuple[int, int, bool]:
