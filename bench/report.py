@@ -67,6 +67,11 @@ def markdown(doc: dict) -> str:
            f"{env['raystreams_commit']}  ", f"Sizes: {env['sizes']}", ""]
     for name, why in doc.get("skipped_peers", {}).items():
         out.append(f"**Skipped peer {name}:** {why}  ")
+    goals = targets(doc)
+    if goals:
+        out += ["", "## Issue 16's targets against this run (medians)", "",
+                "| target | verdict | measured |", "|---|---|---|"]
+        out += [f"| {t} | {v} | {m} |" for t, v, m in goals]
     if doc.get("runs"):
         out += ["", "## Throughput (median of the trials, (min–max))", "",
                 "records/s: input records (lines for a–c, events for d–e) over the processing "
@@ -145,6 +150,95 @@ def markdown(doc: dict) -> str:
             out += [f"| {pct:.1f} | `{fn}` |" for pct, fn in res["top"]]
             out.append("")
     return "\n".join(out) + "\n"
+
+
+def _median_of(rows: list[dict], workload: str, guarantee: str, system: str,
+               field: str) -> float | None:
+    for row in rows:
+        if (row["workload"], row["guarantee"], row["system"]) == (workload, guarantee, system):
+            return statistics.median(row[field]) if row[field] else None
+    return None
+
+
+def _verdict(ok: bool | None, text: str) -> tuple[str, str]:
+    return ("met" if ok else "missed" if ok is not None else "not measured"), text
+
+
+def targets(doc: dict) -> list[tuple[str, str, str]]:
+    """Issue 16's targets against this run's medians: (target, verdict, numbers)."""
+    rows = throughput_rows(doc.get("runs", []))
+    out: list[tuple[str, str, str]] = []
+
+    def med(w: str, g: str, s: str, f: str) -> float | None:
+        return _median_of(rows, w, g, s, f)
+
+    for g in GUARANTEE_SHORT:
+        rs_cpu, ks_cpu, qx_cpu = (med("c", g, s, "cpu_per_100k")
+                                  for s in ("raystreams", "kstreams-1t", "quix"))
+        rs_tp, ks_tp = med("c", g, "raystreams", "records_per_s"), med("c", g, "kstreams-1t",
+                                                                         "records_per_s")
+        tag = GUARANTEE_SHORT[g]
+        if rs_cpu and ks_cpu:
+            ratio = ks_cpu / rs_cpu  # lines per CPU-second, raystreams over Kafka Streams
+            out.append((f"(c) {tag}: ≥ 70% of Kafka Streams (1 thread) lines per CPU-second",
+                        *_verdict(ratio >= 0.7, f"{100 * ratio:.0f}% ({100_000 / rs_cpu:,.0f} "
+                                                f"vs {100_000 / ks_cpu:,.0f} lines/CPU-s)")))
+        if rs_tp and ks_tp:
+            out.append((f"(c) {tag}: ≥ Kafka Streams (1 thread) throughput",
+                         *_verdict(rs_tp >= ks_tp, f"{100 * rs_tp / ks_tp:.0f}% ({rs_tp:,.0f} vs "
+                                                   f"{ks_tp:,.0f} lines/s)")))
+        if rs_cpu and qx_cpu:
+            x = qx_cpu / rs_cpu
+            out.append((f"(c) {tag}: ≥ 5× Quix Streams' lines per CPU-second",
+                        *_verdict(x >= 5, f"{x:.1f}×")))
+        rs_mem, ks_mem = med("c", g, "raystreams", "peak_rss_mb"), med("c", g, "kstreams-1t",
+                                                                       "peak_rss_mb")
+        if rs_mem and ks_mem:
+            out.append((f"(c) {tag}: peak memory ≤ Kafka Streams'",
+                        *_verdict(rs_mem <= ks_mem, f"{rs_mem:,.0f} vs {ks_mem:,.0f} MiB")))
+        raw, rs_b = med("a", g, "raw", "records_per_s"), med("b", g, "raystreams",
+                                                             "records_per_s")
+        if raw and rs_b:
+            out.append((f"(b) {tag}: ≥ 60% of the raw ceiling's lines/s",
+                        *_verdict(rs_b / raw >= 0.6, f"{100 * rs_b / raw:.0f}% ({rs_b:,.0f} vs "
+                                                     f"{raw:,.0f})")))
+    for w in "bcde":
+        alos = med(w, "at_least_once", "raystreams", "records_per_s")
+        eos = med(w, "exactly_once_v2", "raystreams", "records_per_s")
+        if alos and eos:
+            out.append((f"({w}) EOS ≥ 90% of ALOS throughput at commit 1 s",
+                        *_verdict(eos / alos >= 0.9, f"{100 * eos / alos:.0f}%")))
+    out.append(("EOS ≥ 70% of ALOS at commit 100 ms", "not measured",
+                "throughput runs use 1 s; latency runs use 100 ms at a fixed rate"))
+    lat = {(r["system"], r["workload"], r["guarantee"]): r
+           for r in doc.get("latency", {}).get("runs", []) if r.get("ok")}
+    rate = doc.get("latency", {}).get("rate")
+    for w, limit in (("b", 50), ("c", 200)):
+        for g in GUARANTEE_SHORT:
+            r, k = lat.get(("raystreams", w, g)), lat.get(("kstreams-1t", w, g))
+            if r:
+                out.append((f"({w}) {GUARANTEE_SHORT[g]}: p99 < {limit} ms at {rate}/s "
+                            "(commit 100 ms)", *_verdict(r["p99_ms"] < limit,
+                                                         f"p99 {r['p99_ms']:.0f} ms")))
+            if r and k:
+                out.append((f"({w}) {GUARANTEE_SHORT[g]}: p99 below Kafka Streams' at {rate}/s",
+                            *_verdict(r["p99_ms"] < k["p99_ms"],
+                                      f"{r['p99_ms']:.0f} vs {k['p99_ms']:.0f} ms")))
+    cases = {c["case"]: c for c in doc.get("recovery", {}).get("cases", []) if c.get("ok")}
+    keys = doc.get("recovery", {}).get("keys")
+    if "local checkpoint" in cases:
+        c = cases["local checkpoint"]
+        out.append((f"restore < 1 s from the local checkpoint ({keys:,} keys)",
+                    *_verdict(c.get("restore_s", 0.0) < 1.0,
+                              f"{c['records_restored']:,} records restored in "
+                              f"{c.get('restore_s', 0.0):.2f} s; processing again "
+                              f"{c['recovered_s']:.1f} s after the kill")))
+    if "changelog alone" in cases and cases["changelog alone"].get("restore_rate"):
+        c = cases["changelog alone"]
+        out.append(("≥ 200k changelog records/s from the changelog alone",
+                    *_verdict(c["restore_rate"] >= 200_000,
+                              f"{c['restore_rate']:,.0f} records/s")))
+    return out
 
 
 def all_ok(doc: dict) -> bool:

@@ -140,7 +140,7 @@ def environment(args: argparse.Namespace, broker_kind: str) -> dict:
         "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
         "machine": f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GiB, {platform.platform()}",
         "python": platform.python_version(), "ray": ray.__version__,
-        "confluent_kafka": f"{confluent_kafka.version()[0]} (librdkafka "
+        "confluent_kafka": f"{confluent_kafka.__version__} (librdkafka "
                            f"{confluent_kafka.libversion()[0]})",
         "broker": broker_kind, "java": out(["java", "-version"]),
         "raystreams_commit": out(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"]),

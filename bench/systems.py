@@ -273,8 +273,9 @@ def quix_python(log: Callable[[str], None] = print) -> Path:
 
 def quix_version() -> str:
     done = subprocess.run([str(QUIX_VENV / "bin" / "python"), "-c",
-                           "import quixstreams, confluent_kafka; print(quixstreams.__version__,"
-                           " confluent_kafka.version()[0])"], capture_output=True, text=True)
+                           "import quixstreams, confluent_kafka; print(f'{quixstreams.__version__}"
+                           " (its confluent-kafka {confluent_kafka.__version__})')"],
+                          capture_output=True, text=True)
     return done.stdout.strip()
 
 
