@@ -308,12 +308,22 @@ class RayHost:
         t0 = time.perf_counter()
         # logical CPUs only decide placement (task.num.cpus 0.25 each): the 12-24 actors
         # of the scale curve must all fit; the machine has the cores it has
-        # address="local": a Ray of our own, never another engineer's cluster on this machine
-        ray.init(address="local", namespace="raystreams-bench", include_dashboard=False,
-                 log_to_driver=False,
-                 num_cpus=num_cpus,
-                 runtime_env={"env_vars": {"PYTHONPATH": pythonpath,
-                                           "RAY_AUTH_MODE": "disabled"}})
+        # address="local": a Ray of our own, never another engineer's cluster on this machine;
+        # on a loaded machine the first GCS call can time out ("Failed to get node info"):
+        # try again a few times before giving up
+        for attempt in range(1, 4):
+            try:
+                ray.init(address="local", namespace="raystreams-bench", include_dashboard=False,
+                         log_to_driver=False, num_cpus=num_cpus,
+                         runtime_env={"env_vars": {"PYTHONPATH": pythonpath,
+                                                   "RAY_AUTH_MODE": "disabled"}})
+                break
+            except Exception as e:
+                if attempt == 3:
+                    raise
+                print(f"ray.init failed ({e!r}); retrying", flush=True)
+                ray.shutdown()
+                time.sleep(5)
         self.init_s = time.perf_counter() - t0
         self.exclude = set(exclude_pids) | known
         self.meter = Meter(self.processes)
