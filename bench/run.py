@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -199,6 +200,10 @@ def throughput(args, ctx, host, log, doc: dict, save, trials: range,
                     save()
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log = lambda msg: print(msg, flush=True)  # noqa: E731
@@ -235,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
             f"(producing: {', '.join(f'{k} {v:.2f} s' for k, v in produced.items())})")
         exclude = {broker.pid} if broker is not None and broker.pid else set()
         host = systems.RayHost(exclude)
+        # ray.init replaced the SIGTERM handler: ours (after it) unwinds through the finally
+        # below, which stops the apps, Ray and the broker
+        signal.signal(signal.SIGTERM, _terminate)
         log(f"ray.init in {host.init_s:.1f} s")
         ctx = systems.Context(bootstrap, data, topics, args.partitions, work,
                               args.commit_interval_ms, args.deadline, exclude, log)
