@@ -68,6 +68,9 @@ class RunResult:
     processes: int | None = None
     cpu_by_process: dict = dataclasses.field(default_factory=dict)
     output_records: int = 0
+    #: the issue's window: first output record to the last (input records / that window)
+    output_window_s: float | None = None
+    records_per_s_output_window: float | None = None
 
 
 @dataclasses.dataclass
@@ -97,6 +100,9 @@ def finish(result: RunResult, launched: float, ready: float, verdict: Any, meter
     end = verdict.last_output_at or time.time()
     result.processing_s = max(end - ready, 1e-3)
     result.records_per_s = result.input_records / result.processing_s
+    if verdict.first_output_at is not None and verdict.last_output_at is not None:
+        result.output_window_s = max(verdict.last_output_at - verdict.first_output_at, 1e-3)
+        result.records_per_s_output_window = result.input_records / result.output_window_s
     result.cpu_s = usage["cpu_s"]
     result.cpu_per_100k = usage["cpu_s"] * 100_000 / max(result.input_records, 1)
     result.peak_rss_mb = usage["peak_rss_mb"]
