@@ -101,7 +101,8 @@ class Meter:
         t0, before = start
         self.sample()
         with self._lock:
-            idents = [i for i in self.cpu if i in before or i[1] >= t0 - 0.5]
+            # psutil's create_time rests on /proc/stat's btime, a whole second: allow 2 s
+            idents = [i for i in self.cpu if i in before or i[1] >= t0 - 2.0]
             cpu = sum(self.cpu[i] - before.get(i, 0.0) for i in idents)
             rss = sum(self.hwm.get(i, 0.0) for i in idents)
             by_name: dict[str, float] = {}
