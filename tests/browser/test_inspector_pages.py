@@ -59,7 +59,8 @@ def test_topology_svg_names_every_node_store_and_topic(page, inspector_server, s
     assert {n.name for n in model.nodes} <= titles
     assert {f"store:{s.name}" for s in model.stores} <= titles
     assert {f"topic:{t.name}" for t in model.topics} <= titles
-    assert page.get_by_text("Topologies:").count() >= 1  # describe() beside the graph
+    # describe() beside the graph: rendered after the chart, so wait for it rather than count now
+    page.get_by_text("Topologies:").first.wait_for(state="attached", timeout=60_000)
     settle(page)
     page.screenshot(path=str(screenshot_dir / "inspector-topology.png"), full_page=True)
 
