@@ -59,6 +59,8 @@ from raystreams.config.keys import (
     COMMIT_INTERVAL_MS_CONFIG,
     EXACTLY_ONCE_V2,
     PROCESSING_GUARANTEE_CONFIG,
+    RAY_ADDRESS_CONFIG,
+    RAY_NAMESPACE_CONFIG,
 )
 from raystreams.errors import CliException
 from raystreams.runtime.task_state import TaskState
@@ -241,12 +243,32 @@ def _watch_line(watch: Callable[[Any], Any], streams: Any) -> str:
         return f"watch: {type(e).__name__}: {e}"
 
 
+def _refuse_local_broker_on_a_cluster(config: dict[str, Any], out: Any) -> None:
+    """Before a local broker starts: joining a Ray cluster (``ray.address`` / ``RAY_ADDRESS``)
+    of several nodes without ``bootstrap.servers`` is refused (``KafkaStreams.start`` refuses
+    too, but here the broker would already run). Without an address Ray is local: one node."""
+    address = config.get(RAY_ADDRESS_CONFIG) or os.environ.get("RAY_ADDRESS")
+    if not address:
+        return
+    import ray
+
+    from raystreams.runtime.kafka_streams import require_bootstrap_on_multi_node
+
+    if not ray.is_initialized():
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        ray.init(address=address, namespace=config.get(RAY_NAMESPACE_CONFIG) or "raystreams")
+        print(f"raystreams: joined the Ray cluster at {address}", file=out, flush=True)
+    require_bootstrap_on_multi_node(ray)
+
+
 def start_app(topology: Any, config: dict[str, Any], out: Any, *, create_topics: bool | None,
               partitions: int) -> tuple[Any, Any]:
     """Resolve the broker (recording an embedded one), create topics if asked, start the app."""
     from raystreams.broker import resolve_bootstrap
     from raystreams.runtime.kafka_streams import KafkaStreams
 
+    if not str(config.get(BOOTSTRAP_SERVERS_CONFIG) or "").strip():
+        _refuse_local_broker_on_a_cluster(config, out)
     resolved = resolve_bootstrap(config.get(BOOTSTRAP_SERVERS_CONFIG), record=True)
     if resolved.source != "config":
         how = "started the embedded" if resolved.source == "embedded" else "using the recorded"
@@ -507,6 +529,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
               file=out, flush=True)
         from raystreams.broker import resolve_bootstrap
 
+        if not args.bootstrap_servers:
+            _refuse_local_broker_on_a_cluster(config, out)
         resolved = resolve_bootstrap(config.get(BOOTSTRAP_SERVERS_CONFIG), record=True)
         bootstrap = resolved.bootstrap_servers
         print(f"broker: {resolved.source} {resolved.kind} at {bootstrap}", file=out, flush=True)

@@ -1,7 +1,8 @@
 """KafkaStreams: the facade that runs a Topology on Kafka and Ray (Kafka's ``KafkaStreams``).
 
-``start()`` resolves the broker (``bootstrap.servers``, else a running ``raystreams broker``,
-else the embedded tansu broker), joins or starts Ray, checks that the source topics exist and
+``start()`` joins or starts Ray, resolves the broker (``bootstrap.servers``, else a running
+``raystreams broker``, else the embedded tansu broker; a local broker is refused on a Ray
+cluster of several nodes, which could not reach it), checks that the source topics exist and
 are co-partitioned, creates the internal topics, computes the tasks and starts the
 ``Supervisor`` actor (named ``<application.id>`` in namespace ``ray.namespace``), which starts
 one task actor per task. States follow Kafka Streams: CREATED → REBALANCING → RUNNING →
@@ -37,7 +38,7 @@ from typing import Any
 
 from raystreams.config import StreamsConfig
 from raystreams.config.keys import BOOTSTRAP_SERVERS_CONFIG, RAY_ADDRESS_CONFIG, STATE_DIR_CONFIG
-from raystreams.errors import IllegalStateException, StreamsError
+from raystreams.errors import ConfigException, IllegalStateException, StreamsError
 from raystreams.kafka.admin import StreamsAdmin
 from raystreams.query import (
     KeyQueryMetadata,
@@ -59,6 +60,24 @@ from raystreams.topology.topology import Topology
 log = logging.getLogger(__name__)
 
 STATUS_POLL_S = 0.2
+
+
+def require_bootstrap_on_multi_node(ray: Any) -> None:
+    """Refuse a local broker (embedded, or one ``raystreams broker`` recorded on this machine)
+    when the connected Ray cluster has more than one node: it listens on this machine's
+    127.0.0.1, which task actors on the other nodes cannot reach.
+
+    Raises:
+        ConfigException: naming ``bootstrap.servers``, with the number of nodes.
+    """
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    if len(nodes) > 1:
+        raise ConfigException(
+            BOOTSTRAP_SERVERS_CONFIG,
+            f"bootstrap.servers is not set, but the Ray cluster has {len(nodes)} nodes: a local "
+            f"broker (embedded or `raystreams broker`) listens on 127.0.0.1 of this machine only, "
+            f"which task actors on the other nodes cannot reach. Set bootstrap.servers to a "
+            f"Kafka cluster every node reaches.")
 
 
 class State(enum.Enum):
@@ -183,6 +202,9 @@ class KafkaStreams:
         from raystreams.broker import resolve_bootstrap
 
         self._set_state(State.REBALANCING)
+        self._init_ray()
+        if not (self.config.get(BOOTSTRAP_SERVERS_CONFIG) or "").strip():
+            require_bootstrap_on_multi_node(self._ray)
         resolved = resolve_bootstrap(self.config.get(BOOTSTRAP_SERVERS_CONFIG))
         if resolved.source != "config":
             self._broker = resolved
@@ -195,7 +217,6 @@ class KafkaStreams:
                             "it commits a crashed producer's open transaction and shows "
                             "aborted records, so exactly-once after a crash is NOT guaranteed; "
                             "use Apache Kafka (`raystreams broker --kafka`) for that")
-        self._init_ray()
         admin = StreamsAdmin(self.config)
         if self.topology.pattern_sources():
             # subscribed once, from the topics that exist now: a topic created later that

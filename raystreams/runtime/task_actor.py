@@ -25,6 +25,21 @@ log = logging.getLogger(__name__)
 ORPHAN_CHECK_S = 2.0
 ORPHAN_GRACE_S = 10.0
 
+#: The node's own state directory: set in the environment of a Ray node (``ray start``, or
+#: ``env_vars`` of a ``ray.cluster_utils.Cluster`` node), it is where task actors on that node
+#: keep their stores unless the app sets ``state.dir`` (DESIGN decision 12: no shared disk).
+NODE_STATE_DIR_ENV = "RAYSTREAMS_STATE_DIR"
+
+
+def node_config(config: StreamsConfig) -> StreamsConfig:
+    """``config`` with ``state.dir`` resolved on this node: the app's own ``state.dir`` when it
+    sets one, else ``$RAYSTREAMS_STATE_DIR`` of the node, else the default."""
+    config = StreamsConfig.of(config)
+    node_dir = os.environ.get(NODE_STATE_DIR_ENV)
+    if node_dir and not config.is_set(STATE_DIR_CONFIG):
+        return config.with_overrides({STATE_DIR_CONFIG: node_dir})
+    return config
+
 
 class TaskActor:
     """The Ray actor around a TaskRunner; every method is idempotent.
@@ -42,6 +57,7 @@ class TaskActor:
             logging.basicConfig(level=log_level,
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.spec = spec
+        config = node_config(config)  # on the node the actor runs on, never the driver's
         if standby_replica is None:
             self.runner: Any = TaskRunner(spec, topology, config, incarnation=incarnation)
         else:

@@ -195,11 +195,19 @@ WORKER_PATHS = [REPO_ROOT, os.path.join(REPO_ROOT, "tests", "integration"),
                 os.path.join(REPO_ROOT, "examples")]
 
 
+def node_env(state_dir: str) -> dict[str, str]:
+    """The environment of a simulated Ray node: its own state directory (no shared disk)."""
+    from raystreams.runtime.task_actor import NODE_STATE_DIR_ENV
+
+    return {NODE_STATE_DIR_ENV: state_dir}
+
+
 @pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[object]:
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """ONE local Ray instance for the session, as a ``ray.cluster_utils.Cluster`` (head: 4 CPUs)
-    so multi-node tests can add nodes to it. Workers import ``tests/integration`` and
-    ``examples`` (test topologies are pickled by reference)."""
+    so multi-node tests can add nodes to it (``add_ray_node``). Every node has its own state
+    directory (``$RAYSTREAMS_STATE_DIR``), so tasks on different nodes share no disk. Workers
+    import ``tests/integration`` and ``examples`` (test topologies are pickled by reference)."""
     os.environ["RAY_AUTH_MODE"] = "disabled"
     import sys
 
@@ -211,8 +219,9 @@ def ray_cluster() -> Iterator[object]:
             sys.path.insert(0, path)
     pythonpath = os.pathsep.join([*WORKER_PATHS, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     os.environ["PYTHONPATH"] = pythonpath
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 4,
-                                                            "include_dashboard": False})
+    head_dir = str(tmp_path_factory.mktemp("node-head"))
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 4, "include_dashboard": False, "env_vars": node_env(head_dir)})
     ray.init(address=cluster.address, namespace="raystreams-tests", log_to_driver=True,
              runtime_env={"env_vars": {"PYTHONPATH": pythonpath, "RAY_AUTH_MODE": "disabled"}})
     yield cluster
@@ -226,6 +235,27 @@ def ray_session(ray_cluster: object) -> object:
     import ray
 
     return ray
+
+
+@pytest.fixture
+def add_ray_node(ray_cluster: object, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[Callable[..., object]]:
+    """``add(num_cpus=2) -> node``: add a node with its own state directory to the session's
+    cluster (and wait for it); nodes still there at teardown are removed. Request it before
+    ``streams_factory`` so apps are closed before their nodes go."""
+    added: list[object] = []
+
+    def add(num_cpus: int = 2) -> object:
+        state_dir = str(tmp_path_factory.mktemp("node"))
+        node = ray_cluster.add_node(num_cpus=num_cpus, env_vars=node_env(state_dir))
+        added.append(node)
+        ray_cluster.wait_for_nodes()
+        return node
+
+    yield add
+    for node in added:
+        with contextlib.suppress(Exception):
+            ray_cluster.remove_node(node)
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 60.0, interval: float = 0.1,
@@ -254,16 +284,15 @@ def app_id(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def streams_factory(ray_session: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., object]]:
-    """``make(topology, config) -> KafkaStreams`` (started, state dir per test); all closed at
-    teardown."""
+def streams_factory(ray_session: object) -> Iterator[Callable[..., object]]:
+    """``make(topology, config) -> KafkaStreams`` (started; its tasks keep their state in the
+    state directory of the node each runs on, unless ``config`` sets ``state.dir``); all closed
+    at teardown."""
     from raystreams import KafkaStreams
 
     made: list[KafkaStreams] = []
-    state_dir = str(tmp_path_factory.mktemp("state"))
 
     def make(topology: object, config: dict, *, start: bool = True) -> KafkaStreams:
-        config = {"state.dir": state_dir, **config}
         streams = KafkaStreams(topology, config, out=None)
         made.append(streams)
         if start:

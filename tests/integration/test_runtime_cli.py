@@ -64,3 +64,14 @@ def test_run_wordcount_example_with_console_producer_and_consumer(cli_env):
         code = run.wait(60)
     assert code == 0, "\n".join(out.lines[-40:])
     assert any(line == "stopped" for line in out.lines)
+
+
+def test_run_without_bootstrap_is_refused_on_a_multi_node_cluster(add_ray_node, cli_env):
+    add_ray_node(num_cpus=1)
+    done = subprocess.run([*RAYSTREAMS, "run", os.path.join(REPO_ROOT, "examples", "wordcount.py"),
+                           "--config", f"application.id=wc-refused-{uuid.uuid4().hex[:6]}"],
+                          env=cli_env, capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output[-3000:]
+    assert "bootstrap.servers is not set, but the Ray cluster has 2 nodes" in output, output[-3000:]
+    assert "started the embedded" not in output  # refused before any broker started
