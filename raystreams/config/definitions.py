@@ -46,6 +46,7 @@ from raystreams.config.keys import (
     ROCKSDB_CONFIG_SETTER_CLASS_CONFIG,
     SECURITY_PROTOCOL_CONFIG,
     STATE_DIR_CONFIG,
+    STATE_SHIPPING_CHUNK_MAX_BYTES_CONFIG,
     STATESTORE_CACHE_MAX_BYTES_CONFIG,
     TASK_MAX_RESTARTS_CONFIG,
     TASK_NUM_CPUS_CONFIG,
@@ -270,6 +271,9 @@ _DEFINITIONS: tuple[ConfigKey, ...] = (
               raystreams_only=True),
     ConfigKey(TASK_NUM_CPUS_CONFIG, "double", 0.25, "medium",
               "raystreams: CPUs Ray reserves for each task actor.", _Range(0), raystreams_only=True),
+    ConfigKey(STATE_SHIPPING_CHUNK_MAX_BYTES_CONFIG, "long", 8 * 1024 * 1024, "low",
+              "raystreams: largest object a planned task move puts in Ray's object store when it "
+              "ships the task's state to the new node.", _Range(1), raystreams_only=True),
     ConfigKey(RAY_ADDRESS_CONFIG, "string", None, "high",
               "raystreams: address of the Ray cluster to join; None starts a local Ray.",
               raystreams_only=True),

@@ -18,8 +18,13 @@ Guarantees (what survives what; every public method is idempotent):
   counts live in Ray's GCS key-value store, so the new supervisor keeps enforcing
   ``task.max.restarts`` over the restarts the old one saw; a new start of the app begins at 0.
 - **Nodes join**: when the set of alive Ray nodes changes, tasks are spread evenly
-  (``placement.spread``): a moved task is stopped cleanly (commit, checkpoint, close)
-  before its replacement starts on the new node.
+  (``placement.spread``): a moved task is stopped cleanly (commit, checkpoint, close), its
+  state directory is shipped through Ray's object store (``state_shipping``, chunks of at most
+  ``state.shipping.chunk.max.bytes``) and its replacement starts on the new node from it,
+  restoring only the changelog tail (from the whole changelog when shipping fails). Moves run
+  on a pool of ``MAX_CONCURRENT_MOVES`` threads, outside the supervisor's lock, so they never
+  hold up failure handling; a task that dies during its move is started on the target from
+  the changelog. Each move is an event (``moved``: cause, bytes shipped, duration).
 - **Standby replicas** (``num.standby.replicas`` N > 0): every task with changelogged stores
   gets N standby actors (``standby.StandbyRunner``), each placed on a node without the active
   task or another replica of it where the cluster has one. When the active task dies, a live
@@ -33,6 +38,7 @@ Plain class: ``ray.remote(Supervisor)`` is made in ``actor_options``.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -46,6 +52,7 @@ from typing import Any
 from raystreams.config import StreamsConfig
 from raystreams.config.keys import (
     NUM_STANDBY_REPLICAS_CONFIG,
+    STATE_SHIPPING_CHUNK_MAX_BYTES_CONFIG,
     TASK_MAX_RESTARTS_CONFIG,
     TASK_RESTART_WINDOW_MS_CONFIG,
 )
@@ -59,6 +66,9 @@ log = logging.getLogger(__name__)
 MONITOR_INTERVAL_S = 0.1
 NODE_CHECK_INTERVAL_S = 1.0
 MAX_BACKOFF_S = 5.0
+MAX_CONCURRENT_MOVES = 4
+MOVE_STOP_TIMEOUT_S = 30.0
+MOVE_RESTORE_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -74,6 +84,7 @@ class _Task:
     total_restarts: int = 0
     restart_at: float = 0.0
     last_error: str | None = None
+    moving: bool = False  # a planned move runs on the move pool
 
 
 @dataclass
@@ -128,6 +139,7 @@ class Supervisor:
         self._last_node_check = 0.0
         #: moves on whenever a task or standby actor starts or is killed (see ``routing``)
         self._routing_version = 0
+        self._moves: concurrent.futures.ThreadPoolExecutor | None = None
         self.reattached = self._reattach()
         with warnings.catch_warnings():  # Ray's property warns about its own internals
             warnings.simplefilter("ignore")
@@ -241,14 +253,14 @@ class Supervisor:
                 self._thread.start()
             return self.state
 
-    def _launch(self, task: _Task, node_id: str | None) -> None:
+    def _launch(self, task: _Task, node_id: str | None, shipped: Any = None) -> None:
         task.incarnation += 1
         options = opts.task_actor_options(self.config, task.spec.task_id, task.incarnation,
                                           node_id)
         actor_cls = opts.remote_task_actor()
         task.handle = actor_cls.options(**options).remote(
             task.spec, self.topology, self.config, task.incarnation,
-            self.log_level)
+            self.log_level, None, shipped)
         task.name = options["name"]
         task.node_id = node_id
         task.handle.start.remote()
@@ -473,24 +485,82 @@ class Supervisor:
             targets = spread(self.tasks, nodes, current)
             moves = [t for tid, t in self.tasks.items()
                      if t.handle is not None and t.state in (TaskState.RUNNING, TaskState.STARTING)
-                     and targets.get(tid) != t.node_id]
+                     and not t.moving and targets.get(tid) != t.node_id]
             log.info("nodes joined %s: moving %d tasks", sorted(joined), len(moves))
             for task in moves:
-                self._move(task, targets[task.spec.task_id])
+                self._submit_move(task, targets[task.spec.task_id], "node_joined")
 
-    def _move(self, task: _Task, node_id: str) -> None:
+    def _submit_move(self, task: _Task, node_id: str, cause: str) -> None:
+        """Run ``_move`` on the move pool (at most ``MAX_CONCURRENT_MOVES`` at once); the
+        caller holds the lock."""
+        if self._moves is None:
+            self._moves = concurrent.futures.ThreadPoolExecutor(MAX_CONCURRENT_MOVES,
+                                                                thread_name_prefix="move")
+        task.moving = True
+        self._moves.submit(self._move, task, node_id, cause)
+
+    def _move(self, task: _Task, node_id: str, cause: str) -> None:
+        """A planned move: stop the task cleanly, ship its state, start it on ``node_id``.
+
+        Runs outside the lock except to swap actors: the old actor's end is the move, not a
+        failure (its watch is dropped), and a failure of the old actor during the move (or of
+        shipping) starts the new one from the changelog instead.
+        """
         ray = self._ray
-        handle, old = task.handle, task.watch_ref
-        task.watch_ref = None
+        started = time.monotonic()
+        with self._lock:
+            handle = task.handle
+            if handle is None or self._stopping or self.state != "RUNNING":
+                task.moving = False
+                return
+            task.watch_ref = None
+        shipped, bytes_shipped, fallback = None, 0, None
         try:
-            ray.get(handle.stop.remote(30.0), timeout=60)
+            result = ray.get(handle.stop_for_move.remote(
+                MOVE_STOP_TIMEOUT_S, int(self.config[STATE_SHIPPING_CHUNK_MAX_BYTES_CONFIG])),
+                timeout=MOVE_STOP_TIMEOUT_S * 2)
+            manifest = result.get("manifest")
+            if result.get("error_text"):
+                fallback = f"the task did not stop cleanly: {result['error_text']}"
+            elif manifest is None:
+                fallback = "no local state to ship"
+            else:
+                # asked by the supervisor, so it owns the chunks (they outlive the old actor)
+                refs = [handle.state_chunk.remote(i) for i in range(len(manifest.chunks))]
+                ready, _ = ray.wait(refs, num_returns=len(refs), timeout=MOVE_STOP_TIMEOUT_S * 2,
+                                    fetch_local=False)
+                if len(ready) == len(refs):
+                    ray.get(refs[-1])  # raises if the old actor failed to read its files
+                    shipped, bytes_shipped = (manifest, refs), manifest.total_bytes
+                else:
+                    fallback = "the state chunks were not ready in time"
         except Exception as exc:
-            log.warning("task %s did not stop cleanly before its move: %s", task.spec.task_id,
-                        exc)
-        del old
-        self._kill(task)
-        self._launch(task, node_id)
-        self._event("moved", task.spec.task_id, node=node_id)
+            fallback = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        if fallback:
+            log.warning("task %s moves to %s without its state (%s): it restores from the "
+                        "changelog", task.spec.task_id, node_id, fallback)
+        with self._lock:
+            task.moving = False
+            if task.handle is not handle:  # stopped or replaced meanwhile
+                with contextlib.suppress(Exception):
+                    ray.kill(handle, no_restart=True)
+                return
+            if self._stopping or self.state != "RUNNING":
+                return  # _stop_all kills it
+            task.handle = None  # the old actor lives until the new one has its chunks
+            self._launch(task, node_id, shipped)
+            new = task.handle
+        try:
+            ray.get(new.wait_initialized.remote(MOVE_RESTORE_TIMEOUT_S),
+                    timeout=MOVE_RESTORE_TIMEOUT_S + 10)
+        except Exception as exc:  # the monitor handles a failed new incarnation
+            log.warning("task %s after its move: %s", task.spec.task_id, exc)
+        with contextlib.suppress(Exception):
+            ray.kill(handle, no_restart=True)
+        with self._lock:
+            self._event("moved", task.spec.task_id, node=node_id, cause=cause,
+                        shipped=shipped is not None, bytes_shipped=bytes_shipped,
+                        fallback=fallback, duration_s=round(time.monotonic() - started, 3))
 
     def _kill(self, task: _Task) -> None:
         if task.handle is not None:

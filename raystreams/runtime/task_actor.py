@@ -11,13 +11,16 @@ import logging
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from raystreams.config import StreamsConfig
 from raystreams.config.keys import RAY_NAMESPACE_CONFIG, STATE_DIR_CONFIG
 from raystreams.errors import StateStoreNotAvailableException, StreamsError, StreamsException
+from raystreams.runtime import state_shipping
 from raystreams.runtime.placement import TaskSpec
 from raystreams.runtime.stream_thread import TaskRunner
+from raystreams.runtime.task_state import TaskState
 from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,8 @@ class TaskActor:
 
     def __init__(self, spec: TaskSpec, topology: Topology, config: StreamsConfig,
                  incarnation: int = 0, log_level: int | None = None,
-                 standby_replica: int | None = None) -> None:
+                 standby_replica: int | None = None,
+                 shipped: tuple[state_shipping.StateManifest, list[Any]] | None = None) -> None:
         if log_level is not None:
             logging.basicConfig(level=log_level,
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -70,6 +74,11 @@ class TaskActor:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._start_lock = threading.Lock()
+        self._shipped = shipped  # (manifest, chunk refs) of a planned move's state, if any
+        self._outgoing: state_shipping.StateManifest | None = None
+        self.shipped_bytes = 0
+        self.shipping_error: str | None = None
+        self._initialized = threading.Event()
 
     def start(self) -> str:
         with self._start_lock:
@@ -113,7 +122,12 @@ class TaskActor:
     def _main(self) -> None:
         runner = self.runner
         try:
-            runner.initialize()
+            if self._shipped is not None:
+                self._receive_state()
+            try:
+                runner.initialize()
+            finally:
+                self._initialized.set()
             runner.run(self._stop)
         except BaseException as exc:  # noqa: BLE001 - reported through watch()
             self._error = exc
@@ -130,7 +144,52 @@ class TaskActor:
                 self._error = exc
                 runner.metrics.record_error(exc)
         finally:
+            self._initialized.set()
             self._done.set()
+
+    def _task_dir(self) -> Path:
+        config = self.runner.config
+        return Path(config[STATE_DIR_CONFIG]) / config.application_id / self.spec.task_id
+
+    def _receive_state(self) -> None:
+        """Write the state a planned move shipped into this node's task directory; on any
+        failure leave it out: the task then restores from the changelog (the source of truth)."""
+        import ray
+
+        manifest, refs = self._shipped
+        self._shipped = None
+        try:
+            self.shipped_bytes = state_shipping.receive(
+                self._task_dir(), manifest, lambda i: ray.get(refs[i], timeout=120))
+            log.info("[%s] received %d bytes of shipped state in %d chunks", self.spec.task_id,
+                     self.shipped_bytes, len(manifest.chunks))
+        except Exception as exc:
+            self.shipping_error = f"{type(exc).__name__}: {exc}"
+            log.warning("[%s] shipped state not received (%s): restoring from the changelog",
+                        self.spec.task_id, self.shipping_error)
+
+    def stop_for_move(self, timeout: float, max_chunk_bytes: int) -> dict[str, Any]:
+        """A planned move: commit, checkpoint and close cleanly (``stop``), then describe the
+        closed state directory for shipping (``result["manifest"]``, None when there is nothing
+        to ship or the close was not clean); ``state_chunk(i)`` returns its chunks."""
+        result = self.stop(timeout)
+        result["manifest"] = None
+        if (result["done"] and result["error"] is None and self.runner.state == TaskState.CLOSED
+                and self.spec.changelogs):
+            self._outgoing = state_shipping.make_manifest(self._task_dir(), max_chunk_bytes)
+            result["manifest"] = self._outgoing
+        return result
+
+    def state_chunk(self, index: int) -> bytes:
+        """Chunk ``index`` of the manifest ``stop_for_move`` returned."""
+        if self._outgoing is None:
+            raise StreamsError(f"task {self.spec.task_id}: no state is being shipped")
+        return state_shipping.read_chunk(self._task_dir(), self._outgoing, index)
+
+    def wait_initialized(self, timeout: float | None = None) -> str:
+        """Block until the runner has restored and runs (or ended); its state."""
+        self._initialized.wait(timeout)
+        return self.runner.state
 
     def _streams_error(self, exc: BaseException) -> StreamsError:
         """What ``watch()`` reports: raystreams' own errors as raised (each pickles with its
@@ -160,8 +219,6 @@ class TaskActor:
     def promote(self, timeout: float = 30.0) -> dict[str, Any]:
         """A standby's hand-over: stop, checkpoint and close its stores, then move its state
         directory to the active task's place on this node (the dead active's is replaced)."""
-        from pathlib import Path
-
         runner = self.runner
         if not getattr(runner, "is_standby", False):
             raise StreamsError(f"task {self.spec.task_id}: only a standby replica is promoted")
@@ -182,6 +239,8 @@ class TaskActor:
         snap = self.runner.snapshot()
         snap["node_id"] = _node_id()
         snap["pid"] = os.getpid()
+        snap["shipped_bytes"] = self.shipped_bytes
+        snap["shipping_error"] = self.shipping_error
         return snap
 
     # interactive queries: the runner's StoreQueryServer, between the loop's batches
