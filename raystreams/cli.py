@@ -38,6 +38,7 @@ sink topics there. Ray: ``ray.address`` / ``$RAY_ADDRESS`` when set (e.g. under
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import itertools
 import logging
@@ -499,6 +500,61 @@ def _demo_lines(seed: int = 7) -> Any:
         yield i, " ".join(words[: rng.randint(3, len(words))])
 
 
+def _app_supervisors(namespace: str, app: str | None) -> dict[str, Any]:
+    """``{application.id: supervisor handle}`` of the apps running in a Ray namespace."""
+    import ray
+
+    from raystreams.runtime import actor_options as opts
+
+    found = {}
+    for entry in ray.util.list_named_actors(all_namespaces=True):
+        name = entry["name"]
+        if (entry.get("namespace") != namespace or (app is not None and name != app)
+                or opts.TASK_PREFIX_SEPARATOR in name or opts.STANDBY_PREFIX_SEPARATOR in name):
+            continue
+        with contextlib.suppress(ValueError):
+            found[name] = ray.get_actor(name, namespace=namespace)
+    return found
+
+
+def cmd_drain(args: argparse.Namespace) -> int:
+    """Move the tasks of every app (or ``--app``) off a node, each with its state."""
+    import ray
+
+    if not ray.is_initialized():
+        address = args.address or os.environ.get("RAY_ADDRESS")
+        if not address:
+            raise CliException("raystreams drain joins a Ray cluster: set RAY_ADDRESS or "
+                               "--address")
+        ray.init(address=address, namespace=args.namespace, log_to_driver=False)
+    nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
+    matches = [n for n in nodes if n.startswith(args.node)]
+    if len(matches) != 1:
+        raise CliException(f"{args.node!r} names {len(matches)} alive Ray nodes; the alive "
+                           f"nodes are {', '.join(nodes)}")
+    node = matches[0]
+    supervisors = _app_supervisors(args.namespace, args.app)
+    if not supervisors:
+        which = f"app {args.app!r}" if args.app else "app"
+        raise CliException(f"no raystreams {which} runs in Ray namespace {args.namespace!r}")
+    for app, handle in supervisors.items():
+        moving = ray.get(handle.drain.remote(node), timeout=60)
+        print(f"{app}: moving {', '.join(moving) or 'no tasks'} off {node}", flush=True)
+    deadline = time.monotonic() + args.timeout
+    for app, handle in supervisors.items():
+        while True:
+            tasks = ray.get(handle.status.remote(), timeout=60)["tasks"].values()
+            if all(t["node_id"] != node and t["runner_state"] == TaskState.RUNNING
+                   for t in tasks):
+                break
+            if time.monotonic() > deadline:
+                raise CliException(f"{app}: tasks still on {node} or not running after "
+                                   f"{args.timeout:.0f} s")
+            time.sleep(0.5)
+    print(f"drained {node}", flush=True)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Word count end to end: generate text, run the app, print the top counts live."""
     from confluent_kafka import Consumer, Producer, TopicPartition
@@ -736,6 +792,15 @@ def build_parser() -> argparse.ArgumentParser:
                          default="read_uncommitted")
     consume.add_argument("--bootstrap-server", "--bootstrap-servers", dest="bootstrap_server")
     consume.set_defaults(func=cmd_consume)
+
+    drain = sub.add_parser("drain", help="move every task off a Ray node, with its state")
+    drain.add_argument("node", help="the Ray node id (or a unique prefix of it)")
+    drain.add_argument("--app", default=None, help="only this application.id")
+    drain.add_argument("--namespace", default="raystreams", help="the apps' ray.namespace")
+    drain.add_argument("--address", default=None, help="the Ray cluster (default $RAY_ADDRESS)")
+    drain.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                       help="how long to wait for the tasks to run elsewhere")
+    drain.set_defaults(func=cmd_drain)
 
     demo = sub.add_parser("demo", help="word count end to end on the embedded broker")
     demo.add_argument("--duration", type=float, default=None, metavar="SECONDS",

@@ -25,6 +25,8 @@ Guarantees (what survives what; every public method is idempotent):
   on a pool of ``MAX_CONCURRENT_MOVES`` threads, outside the supervisor's lock, so they never
   hold up failure handling; a task that dies during its move is started on the target from
   the changelog. Each move is an event (``moved``: cause, bytes shipped, duration).
+- **Drain**: ``drain(node_id)`` moves the node's tasks off it the same way and places
+  nothing there again (this supervisor's lifetime).
 - **Standby replicas** (``num.standby.replicas`` N > 0): every task with changelogged stores
   gets N standby actors (``standby.StandbyRunner``), each placed on a node without the active
   task or another replica of it where the cluster has one. When the active task dies, a live
@@ -140,6 +142,7 @@ class Supervisor:
         #: moves on whenever a task or standby actor starts or is killed (see ``routing``)
         self._routing_version = 0
         self._moves: concurrent.futures.ThreadPoolExecutor | None = None
+        self._drained: set[str] = set()  # nodes nothing is placed on again (drain())
         self.reattached = self._reattach()
         with warnings.catch_warnings():  # Ray's property warns about its own internals
             warnings.simplefilter("ignore")
@@ -464,9 +467,11 @@ class Supervisor:
                 self._restart_standbys_due()
 
     def _alive_nodes(self) -> list[str]:
+        """The nodes tasks may run on: alive, with CPUs, not drained."""
         try:
             return sorted(n["NodeID"] for n in self._ray.nodes()
-                          if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0)
+                          if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0
+                          and n["NodeID"] not in self._drained)
         except Exception:
             return []
 
@@ -522,16 +527,15 @@ class Supervisor:
             manifest = result.get("manifest")
             if result.get("error_text"):
                 fallback = f"the task did not stop cleanly: {result['error_text']}"
-            elif manifest is None:
-                fallback = "no local state to ship"
+            elif manifest is None:  # a stateless task has nothing to restore either
+                fallback = "no local state to ship" if task.spec.changelogs else None
             else:
                 # asked by the supervisor, so it owns the chunks (they outlive the old actor)
                 refs = [handle.state_chunk.remote(i) for i in range(len(manifest.chunks))]
                 ready, _ = ray.wait(refs, num_returns=len(refs), timeout=MOVE_STOP_TIMEOUT_S * 2,
                                     fetch_local=False)
                 if len(ready) == len(refs):
-                    ray.get(refs[-1])  # raises if the old actor failed to read its files
-                    shipped, bytes_shipped = (manifest, refs), manifest.total_bytes
+                    shipped = (manifest, refs)
                 else:
                     fallback = "the state chunks were not ready in time"
         except Exception as exc:
@@ -551,16 +555,43 @@ class Supervisor:
             self._launch(task, node_id, shipped)
             new = task.handle
         try:
-            ray.get(new.wait_initialized.remote(MOVE_RESTORE_TIMEOUT_S),
-                    timeout=MOVE_RESTORE_TIMEOUT_S + 10)
+            received = ray.get(new.wait_initialized.remote(MOVE_RESTORE_TIMEOUT_S),
+                               timeout=MOVE_RESTORE_TIMEOUT_S + 10)
+            bytes_shipped = received["shipped_bytes"]
+            fallback = fallback or received["shipping_error"]
         except Exception as exc:  # the monitor handles a failed new incarnation
             log.warning("task %s after its move: %s", task.spec.task_id, exc)
+            fallback = fallback or f"{type(exc).__name__}: {exc}".splitlines()[0]
         with contextlib.suppress(Exception):
             ray.kill(handle, no_restart=True)
         with self._lock:
             self._event("moved", task.spec.task_id, node=node_id, cause=cause,
-                        shipped=shipped is not None, bytes_shipped=bytes_shipped,
+                        shipped=bytes_shipped > 0 and not fallback, bytes_shipped=bytes_shipped,
                         fallback=fallback, duration_s=round(time.monotonic() - started, 3))
+
+    def drain(self, node_id: str) -> list[str]:
+        """Move every task off ``node_id`` with its state and place nothing there again (before
+        ``ray drain-node`` or removing the node; ``raystreams drain``). Standbys there start
+        again elsewhere. Returns the ids of the tasks moving; the moves run in the background."""
+        with self._lock:
+            self._drained.add(node_id)
+            if self._stopping or self.state != "RUNNING":
+                return []
+            current = {tid: t.node_id for tid, t in self.tasks.items() if t.node_id != node_id}
+            targets = spread(self.tasks, self._alive_nodes(), current)
+            moving = [tid for tid, t in self.tasks.items()
+                      if t.node_id == node_id and t.handle is not None and not t.moving
+                      and t.state in (TaskState.RUNNING, TaskState.STARTING) and targets.get(tid)]
+            for tid in moving:
+                self._submit_move(self.tasks[tid], targets[tid], "node_drained")
+            for replicas in self.standbys.values():
+                for standby in replicas:
+                    if standby.handle is not None and standby.node_id == node_id:
+                        self._kill_standby(standby)
+                        standby.restart_at = time.monotonic()
+            log.info("node %s drained: moving %s", node_id, moving)
+            self._event("node_drained", None, node=node_id, moving=moving)
+            return moving
 
     def _kill(self, task: _Task) -> None:
         if task.handle is not None:

@@ -186,10 +186,12 @@ class TaskActor:
             raise StreamsError(f"task {self.spec.task_id}: no state is being shipped")
         return state_shipping.read_chunk(self._task_dir(), self._outgoing, index)
 
-    def wait_initialized(self, timeout: float | None = None) -> str:
-        """Block until the runner has restored and runs (or ended); its state."""
+    def wait_initialized(self, timeout: float | None = None) -> dict[str, Any]:
+        """Block until the runner has restored and runs (or ended); its state and what it
+        received of a shipped state (``shipped_bytes``, ``shipping_error``)."""
         self._initialized.wait(timeout)
-        return self.runner.state
+        return {"state": self.runner.state, "shipped_bytes": self.shipped_bytes,
+                "shipping_error": self.shipping_error}
 
     def _streams_error(self, exc: BaseException) -> StreamsError:
         """What ``watch()`` reports: raystreams' own errors as raised (each pickles with its

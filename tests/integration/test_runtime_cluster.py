@@ -4,7 +4,7 @@ tasks over both; a moved task commits and closes, its RocksDB state is shipped t
 object store and the new incarnation restores (almost) nothing from the changelog. When the
 node is removed, its tasks restart on the others from the changelog. The output is exact. On
 several nodes, an app without ``bootstrap.servers`` is refused (a local broker is unreachable
-from the other nodes).
+from the other nodes). ``raystreams drain NODE`` moves a node's tasks off it with their state.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from test_runtime_failures import (
 )
 
 from raystreams import KafkaStreams
+from raystreams.cli import main as cli_main
 from raystreams.errors import ConfigException
 
 pytestmark = pytest.mark.integration
@@ -97,3 +98,35 @@ def test_tasks_move_with_their_state_when_a_node_joins_and_restart_when_it_leave
     snaps = streams.metrics()["tasks"]
     assert all(snaps[tid]["incarnation"] >= 2 for tid in moved)
     assert dict(streams.store(key_value(STORE)).all()) == everything
+
+
+def test_drain_moves_a_nodes_tasks_off_it_with_their_state(
+        kafka_bootstrap, topic_factory, add_ray_node, streams_factory, app_id):
+    node = add_ray_node(num_cpus=2)
+    source, sink = topic_factory(2, prefix="words"), topic_factory(2, prefix="counts")
+    config = {"application.id": app_id, "bootstrap.servers": kafka_bootstrap,
+              "commit.interval.ms": 200, "statestore.cache.max.bytes": 0}
+    streams = streams_factory(count_topology(source, sink), config)
+    streams.wait_until_running(60)
+    on_node = sorted(tid for tid, t in streams.tasks().items() if t["node_id"] == node.node_id)
+    assert len(on_node) == 1  # two tasks, two nodes
+    part1, part2 = words(200), words(100, 3)
+    produce(kafka_bootstrap, source, part1)
+    wait_for(lambda: final(output(kafka_bootstrap, sink, "read_uncommitted"))
+             == dict(collections.Counter(part1)), 90, 0.3, "part 1 counted")
+    changelog = collections.Counter(
+        m.partition() for m in consume_all(kafka_bootstrap, f"{app_id}-{STORE}-changelog"))
+
+    assert cli_main(["drain", node.node_id[:16], "--app", app_id, "--timeout", "120"]) == 0
+    tasks = streams.tasks()
+    assert all(t["node_id"] != node.node_id and t["restarts"] == 0 for t in tasks.values())
+    moved = [e for e in streams.status()["events"] if e["event"] == "moved"]
+    assert [e["task_id"] for e in moved] == on_node
+    assert all(e["cause"] == "node_drained" and e["shipped"] for e in moved), moved
+    snap = streams.metrics()["tasks"][on_node[0]]
+    assert snap["shipped_bytes"] > 0
+    assert snap["records_restored"] * 100 < changelog[int(on_node[0].split("_")[1])], snap
+    produce(kafka_bootstrap, source, part2)
+    everything = dict(collections.Counter(part1 + part2))
+    wait_for(lambda: final(output(kafka_bootstrap, sink, "read_uncommitted")) == everything,
+             90, 0.3, "everything counted after the drain")
