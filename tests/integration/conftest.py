@@ -256,6 +256,12 @@ def add_ray_node(ray_cluster: object, tmp_path_factory: pytest.TempPathFactory
     for node in added:
         with contextlib.suppress(Exception):
             ray_cluster.remove_node(node)
+    if added:  # the next test must see one node (e.g. an embedded broker is refused on two)
+        import ray
+
+        gone = {node.node_id for node in added}
+        wait_for(lambda: not any(n["Alive"] and n["NodeID"] in gone for n in ray.nodes()),
+                 60, 0.2, "removed nodes to be dead")
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 60.0, interval: float = 0.1,
