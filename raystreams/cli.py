@@ -244,7 +244,7 @@ def _watch_line(watch: Callable[[Any], Any], streams: Any) -> str:
         return f"watch: {type(e).__name__}: {e}"
 
 
-def _refuse_local_broker_on_a_cluster(config: dict[str, Any], out: Any) -> None:
+def _refuse_local_broker_on_a_cluster(config: dict[str, Any]) -> None:
     """Before a local broker starts: joining a Ray cluster (``ray.address`` / ``RAY_ADDRESS``)
     of several nodes without ``bootstrap.servers`` is refused (``KafkaStreams.start`` refuses
     too, but here the broker would already run). Without an address Ray is local: one node."""
@@ -255,11 +255,16 @@ def _refuse_local_broker_on_a_cluster(config: dict[str, Any], out: Any) -> None:
 
     from raystreams.runtime.kafka_streams import require_bootstrap_on_multi_node
 
-    if not ray.is_initialized():
+    connected_here = not ray.is_initialized()
+    if connected_here:
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        ray.init(address=address, namespace=config.get(RAY_NAMESPACE_CONFIG) or "raystreams")
-        print(f"raystreams: joined the Ray cluster at {address}", file=out, flush=True)
-    require_bootstrap_on_multi_node(ray)
+        ray.init(address=address, namespace=config.get(RAY_NAMESPACE_CONFIG) or "raystreams",
+                 log_to_driver=False)
+    try:
+        require_bootstrap_on_multi_node(ray)
+    finally:
+        if connected_here:  # KafkaStreams joins (and leaves) Ray itself, as without this check
+            ray.shutdown()
 
 
 def start_app(topology: Any, config: dict[str, Any], out: Any, *, create_topics: bool | None,
@@ -269,7 +274,7 @@ def start_app(topology: Any, config: dict[str, Any], out: Any, *, create_topics:
     from raystreams.runtime.kafka_streams import KafkaStreams
 
     if not str(config.get(BOOTSTRAP_SERVERS_CONFIG) or "").strip():
-        _refuse_local_broker_on_a_cluster(config, out)
+        _refuse_local_broker_on_a_cluster(config)
     resolved = resolve_bootstrap(config.get(BOOTSTRAP_SERVERS_CONFIG), record=True)
     if resolved.source != "config":
         how = "started the embedded" if resolved.source == "embedded" else "using the recorded"
@@ -586,7 +591,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from raystreams.broker import resolve_bootstrap
 
         if not args.bootstrap_servers:
-            _refuse_local_broker_on_a_cluster(config, out)
+            _refuse_local_broker_on_a_cluster(config)
         resolved = resolve_bootstrap(config.get(BOOTSTRAP_SERVERS_CONFIG), record=True)
         bootstrap = resolved.bootstrap_servers
         print(f"broker: {resolved.source} {resolved.kind} at {bootstrap}", file=out, flush=True)
