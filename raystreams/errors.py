@@ -144,7 +144,8 @@ class DeserializationException(StreamsException):
 
 
 class ProductionException(StreamsException):
-    """A record could not be produced and the production exception handler said FAIL."""
+    """A record could not be serialized or produced and the production exception handler
+    said FAIL."""
 
 
 class TaskMigratedException(StreamsError):

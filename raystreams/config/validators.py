@@ -54,7 +54,8 @@ class _Choices:
                         return choice
             if text in self.removed:
                 raise _bad_value(key, value, self.removed[text], self.allowed())
-        elif self.allow_callable and callable(value):
+        elif self.allow_callable and (callable(value) or callable(getattr(value, "handle_error",
+                                                                           None))):
             return value
         why = "not one of the allowed values"
         if self.allow_callable:

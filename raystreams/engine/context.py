@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from raystreams.durations import millis
-from raystreams.engine.handlers import CONTINUE
 from raystreams.engine.punctuation import Cancellable, PunctuationSchedule
 from raystreams.errors import StreamsException
 from raystreams.processor.api import (
@@ -204,4 +203,4 @@ class TaskContext:
         self.task.register_store(store, restore_callback)
 
 
-__all__ = ["TaskContext", "to_millis", "CONTINUE"]
+__all__ = ["TaskContext", "to_millis"]

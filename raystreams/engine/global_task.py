@@ -15,7 +15,7 @@ from typing import Any
 
 from raystreams.config.keys import STATESTORE_CACHE_MAX_BYTES_CONFIG
 from raystreams.engine.partition_group import RecordQueue
-from raystreams.engine.records import ConsumerRecord, RecordCollector
+from raystreams.engine.records import ConsumerRecord, RecordSender
 from raystreams.engine.task import StreamTask
 from raystreams.errors import StreamsException
 from raystreams.state.checkpoint import CHECKPOINT_FILE_NAME, OffsetCheckpoint
@@ -33,12 +33,12 @@ class GlobalStateTask:
     Args:
         topology: the whole plan; only its global store groups are run here.
         config: a StreamsConfig.
-        collector: where anything the global processors send goes (normally nothing).
+        sender: where anything the global processors send goes (normally nothing).
         state_dir: ``state.dir``; stores live in ``state_dir/<application.id>/global``.
         clock: wall-clock milliseconds.
     """
 
-    def __init__(self, topology: Topology, config: Any, collector: RecordCollector, *,
+    def __init__(self, topology: Topology, config: Any, sender: RecordSender, *,
                  state_dir: str | Path | None = None,
                  clock: Callable[[], int] | None = None) -> None:
         self.topology = topology
@@ -50,7 +50,7 @@ class GlobalStateTask:
             if getattr(builder, "logging_enabled", False):
                 builder.with_logging_disabled()  # the source topic is the changelog
             self._builders[name] = builder
-        self._task = StreamTask(GLOBAL_TASK_ID, topology, config, collector,
+        self._task = StreamTask(GLOBAL_TASK_ID, topology, config, sender,
                                 processor_topology=topology.build_global_state_topology(
                                     config.get("application.id")),
                                 partition=0, input_partitions=[],

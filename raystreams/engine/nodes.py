@@ -79,30 +79,17 @@ class SinkProcessor(Processor):
 
     def init(self, context: TaskContext) -> None:  # type: ignore[override]
         self.context = context
-        self._send = context.collector.send
+        # the task's record collector serializes, sends and judges errors (Kafka's SinkNode
+        # hands the serializers to RecordCollector.send the same way)
+        self._send = context.collector.serialize_and_send
         self._ser_key = self.key_serde.serialize
         self._ser_value = self.value_serde.serialize
         if self.topic_extractor is None and self.partitioner is None:
             self.process = self._process_static  # type: ignore[method-assign]
 
     def _process_static(self, record: Record) -> None:
-        topic = self.topic
-        assert topic is not None
-        try:
-            key = self._ser_key(topic, record.key)
-            value = self._ser_value(topic, record.value)
-        except Exception as exc:
-            self._serialization_failed(topic, record, exc)
-            return
-        self._send(topic, key, value, record.timestamp, record.headers, None)
-
-    def _serialization_failed(self, topic: str, record: Record, exc: Exception) -> None:
-        """Kafka's RecordCollector: the production exception handler judges the record."""
-        if self.context.task.on_serialization_error(self.name, topic, record, exc):
-            return  # the handler chose to skip it
-        raise StreamsException(
-            f"Unable to serialize record. ProducerRecord(topic=[{topic}], partition=[null], "
-            f"timestamp=[{record.timestamp}]): {exc}") from exc
+        self._send(self.topic, record.key, record.value, record.headers, None, record.timestamp,
+                   self._ser_key, self._ser_value, self.name)
 
     def process(self, record: Record) -> None:
         ctx = self.context
@@ -113,12 +100,6 @@ class SinkProcessor(Processor):
                 raise StreamsException(f"topic extractor returned {topic!r}, not a topic name",
                                        processor=self.name)
             topic = ctx.resolve_topic(topic)
-        try:
-            key = self._ser_key(topic, record.key)
-            value = self._ser_value(topic, record.value)
-        except Exception as exc:
-            self._serialization_failed(topic, record, exc)
-            return
         partition = None
         if self.partitioner is not None:
             n = ctx.collector.partitions_for(topic)
@@ -128,7 +109,8 @@ class SinkProcessor(Processor):
                     raise StreamsException(
                         f"partitioner returned partition {partition} but topic {topic} has "
                         f"{n} partitions", processor=self.name)
-        self._send(topic, key, value, record.timestamp, record.headers, partition)
+        self._send(topic, record.key, record.value, record.headers, partition, record.timestamp,
+                   self._ser_key, self._ser_value, self.name)
 
 
 def instantiate_nodes(plan: ProcessorTopology, default_key_serde: Any, default_value_serde: Any,

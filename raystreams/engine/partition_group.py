@@ -22,16 +22,19 @@ UNKNOWN = -1
 
 
 class StampedRecord:
-    """A deserialized head record with its extracted timestamp and origin."""
+    """A deserialized head record with its extracted timestamp and origin (``raw``: the
+    consumer record it came from, whose bytes the exception handlers see)."""
 
-    __slots__ = ("record", "topic", "partition", "offset", "timestamp")
+    __slots__ = ("record", "topic", "partition", "offset", "timestamp", "raw")
 
-    def __init__(self, record: Record, topic: str, partition: int, offset: int) -> None:
+    def __init__(self, record: Record, topic: str, partition: int, offset: int,
+                 raw: ConsumerRecord | None = None) -> None:
         self.record = record
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.timestamp = record.timestamp
+        self.raw = raw
 
 
 class RecordQueue:
@@ -97,7 +100,7 @@ class RecordQueue:
                 if ts < 0:
                     continue  # the extractor chose to skip it (and logged why)
             self.head = StampedRecord(_record(key, value, ts, headers), cr.topic, cr.partition,
-                                      cr.offset)
+                                      cr.offset, cr)
 
 
 class _ExtractView:

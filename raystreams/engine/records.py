@@ -33,8 +33,9 @@ class ProducedRecord:
     headers: Headers | None = None
 
 
-class RecordCollector(Protocol):
-    """Where a task's output goes: the Kafka producer in the runtime, a list in the driver."""
+class RecordSender(Protocol):
+    """Where a task's record collector sends serialized records: the Kafka producer in the
+    runtime, a list in the driver (Kafka's StreamsProducer / MockProducer)."""
 
     def send(self, topic: str, key: bytes | None, value: bytes | None, timestamp: int,
              headers: Headers | None, partition: int | None) -> None:

@@ -24,17 +24,24 @@ from raystreams.config.keys import (
     STATE_DIR_CONFIG,
     STATESTORE_CACHE_MAX_BYTES_CONFIG,
 )
+from raystreams.engine.collector import RecordCollectorImpl
 from raystreams.engine.commit_metadata import ProcessorMetadata
 from raystreams.engine.commit_metadata import decode as decode_commit_metadata
 from raystreams.engine.commit_metadata import encode as encode_commit_metadata
 from raystreams.engine.context import TaskContext
-from raystreams.engine.handlers import CONTINUE, resolve_handler
+from raystreams.engine.handlers import (
+    ErrorHandlerContext,
+    Result,
+    dead_letters_of,
+    resolve_handler,
+    result_of,
+)
 from raystreams.engine.lag import ZERO_LAG, LagProvider
 from raystreams.engine.nodes import ProcessorNode, instantiate_nodes
 from raystreams.engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
 from raystreams.engine.punctuation import PunctuationQueue, PunctuationSchedule
-from raystreams.engine.records import ConsumerRecord, RecordCollector
-from raystreams.errors import DeserializationException, StreamsException
+from raystreams.engine.records import ConsumerRecord, RecordSender
+from raystreams.errors import DeserializationException, StreamsException, TaskMigratedException
 from raystreams.processor.api import Headers, Record, RecordContext
 from raystreams.processor.timestamps import resolve_timestamp_extractor
 from raystreams.topology.processor_topology import ProcessorTopology
@@ -42,19 +49,20 @@ from raystreams.topology.topology import Topology
 
 log = logging.getLogger(__name__)
 
-DLQ_HEADERS = ("__streams.errors.exception", "__streams.errors.message",
-               "__streams.errors.topic", "__streams.errors.partition", "__streams.errors.offset")
-
-
 def _wall_clock() -> int:
     return int(time.time() * 1000)
 
 
 class TaskMetrics:
-    """Counters a task keeps; the runtime serves them to the inspector."""
+    """Counters a task keeps; the runtime serves them to the inspector.
+
+    ``records_dropped`` is Kafka's ``dropped-records-total``: records skipped by an exception
+    handler (and the DSL's own drops, such as null keys); ``dead_letter_records`` counts the
+    records sent to ``errors.dead.letter.queue.topic.name``.
+    """
 
     __slots__ = ("records_processed", "records_dropped", "punctuations", "commits",
-                 "deserialization_errors", "processing_errors")
+                 "deserialization_errors", "processing_errors", "dead_letter_records")
 
     def __init__(self) -> None:
         self.records_processed = 0
@@ -63,9 +71,12 @@ class TaskMetrics:
         self.commits = 0
         self.deserialization_errors = 0
         self.processing_errors = 0
+        self.dead_letter_records = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        counters = {name: getattr(self, name) for name in self.__slots__}
+        counters["dropped-records-total"] = self.records_dropped
+        return counters
 
 
 class StreamTask:
@@ -75,7 +86,8 @@ class StreamTask:
         task_id: ``<subtopology>_<partition>``, e.g. ``"0_1"``.
         topology: the whole logical plan.
         config: the StreamsConfig (it resolves deprecated key names and defaults).
-        collector: where sinks and changelogs send.
+        sender: where the task's record collector sends serialized records (sinks,
+            changelogs, dead letters): the runtime's producer, the driver's list.
         node_names: the nodes this task runs (a sub-topology); all non-global nodes if None.
         processor_topology: the plan to run, built by the topology (instead of ``node_names``).
         partition: the task's partition number (input partition and changelog partition).
@@ -88,7 +100,7 @@ class StreamTask:
             runtime's reads its consumer, the driver's (the default) reports zero lag.
     """
 
-    def __init__(self, task_id: str, topology: Topology, config: Any, collector: RecordCollector,
+    def __init__(self, task_id: str, topology: Topology, config: Any, sender: RecordSender,
                  *, node_names: Iterable[str] | None = None, partition: int = 0,
                  input_partitions: Iterable[tuple[str, int]] | None = None,
                  state_dir: str | Path | None = None, clock: Callable[[], int] | None = None,
@@ -99,7 +111,8 @@ class StreamTask:
         self.task_id = task_id
         self.topology = topology
         self.config = config
-        self.collector = collector
+        #: the raw input record being processed (its bytes go to the exception handlers)
+        self.current_raw: ConsumerRecord | None = None
         self.partition = partition
         self.application_id: str = config.get(APPLICATION_ID_CONFIG)
         self.clock = clock or _wall_clock
@@ -115,17 +128,21 @@ class StreamTask:
         self.processor_metadata = ProcessorMetadata()
         self.global_stores: dict[str, Any] = dict(global_stores or {})
         self.stores: dict[str, Any] = {}
+        originals = getattr(config, "originals", None)
+        configs = dict(originals() if callable(originals) else config)
+        configs[ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG] = config.get(
+            ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG)
+        self.deserialization_handler = resolve_handler(
+            "deserialization", DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+            config.get(DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG), configs)
+        self.processing_handler = resolve_handler(
+            "processing", PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+            config.get(PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG), configs)
+        self.production_handler = resolve_handler(
+            "production", PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+            config.get(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG), configs)
+        self.collector = RecordCollectorImpl(sender, self)
         self.context = TaskContext(self)
-        self._deser_handler = resolve_handler(
-            "deserialization.exception.handler",
-            config.get(DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG))
-        self._processing_handler = resolve_handler(
-            PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-            config.get(PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG))
-        self._production_handler = resolve_handler(
-            "production.exception.handler",
-            config.get(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG))
-        self._dlq_topic = config.get(ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG)
         self._eos = config.exactly_once
         self._default_key_serde = config.default_key_serde()
         self._default_value_serde = config.default_value_serde()
@@ -250,35 +267,29 @@ class StreamTask:
         return self.partition_group.stream_time
 
     def _on_bad_record(self, queue: RecordQueue, cr: ConsumerRecord, exc: Exception) -> None:
+        """A source could not deserialize ``cr``: the deserialization handler decides."""
         self.metrics.deserialization_errors += 1
         source = queue.source.name
-        context = {"task_id": self.task_id, "processor": source, "topic": cr.topic,
-                   "partition": cr.partition, "offset": cr.offset}
+        headers = cr.headers if isinstance(cr.headers, Headers) else Headers(cr.headers)
+        context = ErrorHandlerContext(cr.topic, cr.partition, cr.offset, headers, source,
+                                      self.task_id, cr.timestamp, cr.key, cr.value)
+        where = {"task_id": self.task_id, "processor": source, "topic": cr.topic,
+                 "partition": cr.partition, "offset": cr.offset}
         try:
-            answer = self._deser_handler(context, cr, exc)
+            response = self.deserialization_handler.handle_error(context, cr, exc)
+            result = result_of(response)
         except Exception as fatal:
             raise StreamsException("Fatal user code error in deserialization error callback",
-                                   **context) from fatal
-        if self._dlq_topic:
-            self._send_to_dlq(cr, exc)
-        if answer == CONTINUE:
-            self.metrics.records_dropped += 1
-            log.warning("[%s] Skipping record due to deserialization error. topic=[%s] "
-                        "partition=[%s] offset=[%s]: %s", self.task_id, cr.topic, cr.partition,
-                        cr.offset, exc)
+                                   **where) from fatal
+        self.collector.send_dead_letters(dead_letters_of(response))
+        if result is Result.RESUME:
+            self.metrics.records_dropped += 1  # the handler logged it
             return
         raise DeserializationException(
             f"Deserialization exception handler is set to fail upon a deserialization error "
             f"({exc}). To skip bad records instead, set deserialization.exception.handler to "
             f"log_and_continue (or errors.dead.letter.queue.topic.name to keep them)",
-            **context) from exc
-
-    def _send_to_dlq(self, cr: ConsumerRecord, exc: Exception) -> None:
-        headers = Headers(cr.headers if not isinstance(cr.headers, Headers) else cr.headers.to_list())
-        values = (type(exc).__name__, str(exc), cr.topic, str(cr.partition), str(cr.offset))
-        for name, value in zip(DLQ_HEADERS, values, strict=True):
-            headers.add(name, value.encode())
-        self.collector.send(self._dlq_topic, cr.key, cr.value, cr.timestamp, headers, None)
+            **where) from exc
 
     # ------------------------------------------------------------------ processing
 
@@ -293,6 +304,7 @@ class StreamTask:
                                            stamped.topic, record.headers)
         source = self.sources_by_topic[stamped.topic]
         ctx.current_node = source
+        self.current_raw = stamped.raw
         try:
             source.process(record)
         except StreamsException as exc:
@@ -301,39 +313,35 @@ class StreamTask:
             raise
         finally:
             ctx.current_node = None
+            self.current_raw = None
         self.consumed_offsets[(stamped.topic, stamped.partition)] = stamped.offset
         self.metrics.records_processed += 1
         self.commit_needed = True
         return True
 
-    def on_processing_error(self, node: ProcessorNode, record: Record, exc: Exception) -> None:
-        """A user function raised inside ``node``: ask the handler, then drop or fail."""
+    def on_processing_error(self, node: ProcessorNode, record: Record | None,
+                            exc: Exception) -> None:
+        """A processor (or, with ``record`` None, a punctuator) raised inside ``node``: the
+        processing exception handler decides whether to drop the record or fail."""
         self.metrics.processing_errors += 1
-        rc = self.context.record_context
-        where = {"task_id": self.task_id, "processor": node.name,
-                 "topic": rc.topic if rc else None, "partition": rc.partition if rc else None,
-                 "offset": rc.offset if rc else None}
-        if self._processing_handler(where, record, exc) == CONTINUE:
-            self.metrics.records_dropped += 1
-            log.warning("[%s] Skipping record after a processing error in %s: %r",
-                        self.task_id, node.name, exc)
+        context = self.collector.error_handler_context(node.name)
+        where = {"task_id": self.task_id, "processor": node.name, "topic": context.topic,
+                 "partition": context.partition, "offset": context.offset}
+        if context.topic is None:
+            where.update(topic=None, partition=None, offset=None)
+        try:
+            response = self.processing_handler.handle_error(context, record, exc)
+            result = result_of(response)
+        except Exception as fatal:
+            raise StreamsException("Fatal user code error in processing error callback",
+                                   **where) from fatal
+        self.collector.send_dead_letters(dead_letters_of(response))
+        if result is Result.RESUME:
+            self.metrics.records_dropped += 1  # the handler logged it
             return
         what = str(exc) if isinstance(exc, StreamsException) else f"{type(exc).__name__}: {exc}"
-        raise StreamsException(f"Exception caught in process: {what}", **where) from exc
-
-    def on_serialization_error(self, sink: str, topic: str, record: Record,
-                               exc: Exception) -> bool:
-        """A sink could not serialize ``record``: True when the production handler skips it."""
-        rc = self.context.record_context
-        where = {"task_id": self.task_id, "processor": sink, "topic": topic,
-                 "source_topic": rc.topic if rc else None,
-                 "partition": rc.partition if rc else None, "offset": rc.offset if rc else None}
-        if self._production_handler(where, record, exc) != CONTINUE:
-            return False
-        self.metrics.records_dropped += 1
-        log.warning("[%s] Unable to serialize record for topic %s in %s, the production "
-                    "exception handler continues: %s", self.task_id, topic, sink, exc)
-        return True
+        doing = "process" if record is not None else "punctuate"
+        raise StreamsException(f"Exception caught in {doing}: {what}", **where) from exc
 
     def maybe_punctuate_stream_time(self) -> bool:
         stream_time = self.partition_group.stream_time
@@ -358,12 +366,10 @@ class StreamTask:
         self.metrics.punctuations += 1
         try:
             sched.punctuator(timestamp)
-        except StreamsException:
+        except (StreamsException, TaskMigratedException):
             raise
-        except Exception as exc:
-            raise StreamsException(f"Exception caught while punctuating: {type(exc).__name__}: "
-                                   f"{exc}", task_id=self.task_id,
-                                   processor=sched.node.name) from exc
+        except Exception as exc:  # Kafka 4.4 (KIP-1033): punctuators go to the handler too
+            self.on_processing_error(sched.node, None, exc)
         finally:
             ctx.current_node, ctx.record_context = prev_node, prev_rc
 

@@ -63,12 +63,20 @@ def is_fenced(error: Any) -> bool:
 
 
 class DeliveryFailure:
-    """A record the broker refused (kept from the error-only delivery report)."""
+    """A record the broker refused (kept from the error-only delivery report); the engine's
+    record collector judges it (``raystreams.engine.collector.SendFailure``)."""
 
-    __slots__ = ("error", "topic", "partition")
+    __slots__ = ("error", "topic", "partition", "key", "value")
 
-    def __init__(self, error: Any, topic: str | None, partition: int | None) -> None:
+    def __init__(self, error: Any, topic: str | None, partition: int | None,
+                 key: bytes | None = None, value: bytes | None = None) -> None:
         self.error, self.topic, self.partition = error, topic, partition
+        self.key, self.value = key, value
+
+    @property
+    def fenced(self) -> bool:
+        """Another producer took the transactional.id: the task has migrated."""
+        return is_fenced(self.error)
 
     def __repr__(self) -> str:
         return f"DeliveryFailure({self.error}, {self.topic}-{self.partition})"
@@ -112,7 +120,9 @@ class StreamsProducer:
 
     def _on_failure(self, err: Any, msg: Any) -> None:
         if err is not None:
-            self.failures.append(DeliveryFailure(err, msg.topic(), msg.partition()))
+            error = err if isinstance(err, Exception) else KafkaException(err)
+            self.failures.append(DeliveryFailure(error, msg.topic(), msg.partition(),
+                                                 msg.key(), msg.value()))
 
     # ------------------------------------------------------------------ sending
 

@@ -42,20 +42,20 @@ class GlobalStreamThread:
         task_id: the owning task, for logs, errors and its own state directory.
         topology: the whole topology (its global stores).
         config: the app config.
-        collector: the task's collector (global processors send nothing, but the context
+        sender: the task's producer (global processors send nothing, but the context
             wants one).
         consumer_factory: ``(config, "global") -> ConsumerLike``.
         metrics: where the bootstrap is counted.
     """
 
-    def __init__(self, task_id: str, topology: Topology, config: StreamsConfig, collector: Any,
+    def __init__(self, task_id: str, topology: Topology, config: StreamsConfig, sender: Any,
                  consumer_factory: Callable[[StreamsConfig, str], Any],
                  metrics: RunnerMetrics) -> None:
         self.task_id = task_id
         self.config = config
         self.metrics = metrics
         state_dir = Path(config[STATE_DIR_CONFIG]) / "global-stores" / task_id
-        self.global_task = GlobalStateTask(topology, config, collector, state_dir=state_dir)
+        self.global_task = GlobalStateTask(topology, config, sender, state_dir=state_dir)
         self._consumer_factory = consumer_factory
         self.consumer: Any = None
 

@@ -58,7 +58,7 @@ def standby_state_dir(config: StreamsConfig, replica: int) -> str:
 
 
 class _NoOutput:
-    """The collector of a standby: its stores are written by restore only, never by a
+    """The record sender of a standby: its stores are written by restore only, never by a
     processor, so nothing may reach it."""
 
     def send(self, *args: Any, **kwargs: Any) -> None:

@@ -39,10 +39,9 @@ from raystreams.config.keys import (
     COMMIT_INTERVAL_MS_CONFIG,
     POLL_MS_CONFIG,
     PROCESSING_GUARANTEE_CONFIG,
-    PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
 )
+from raystreams.engine.collector import RecordCollectorImpl
 from raystreams.engine.task import StreamTask
-from raystreams.kafka.collector import KafkaRecordCollector
 from raystreams.kafka.consumer import (
     assign_from_committed,
     committed_with_metadata,
@@ -156,7 +155,7 @@ class TaskRunner:
         self.task: StreamTask | None = None
         self.consumer: Any = None
         self.producer: StreamsProducer | None = None
-        self.collector: KafkaRecordCollector | None = None
+        self.collector: RecordCollectorImpl | None = None
         self._last_commit = time.monotonic()
         self._last_checkpoint = 0.0
         self._committed: dict[tuple[str, int], int] = {}
@@ -183,13 +182,10 @@ class TaskRunner:
         self.producer = self._producer_factory(self.config, self.task_id)
         if self.eos:
             self.producer.init_transactions()
-        self.collector = KafkaRecordCollector(
-            self.producer, task_id=self.task_id,
-            production_handler=self.config.get(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG))
         self.state = TaskState.RESTORING
         if self.topology.global_stores:
             self.globals = GlobalStreamThread(self.task_id, self.topology, self.config,
-                                              self.collector, self._consumer_factory,
+                                              self.producer, self._consumer_factory,
                                               self.metrics)
             self.globals.bootstrap()
         # the committed offsets first: their metadata resumes partition times and processor
@@ -203,6 +199,7 @@ class TaskRunner:
         with_metadata = committed_with_metadata(self.consumer, spec.consumer_partitions)
         self._committed_metadata = {tp: meta for tp, (_, meta) in with_metadata.items()}
         self.task, offsets, wiped = open_state(self._new_task, self.task_id)
+        self.collector = self.task.collector
         if wiped:
             self.metrics.state_wiped = True
         self._changelog_reader.restore(self.task.state_manager, offsets)
@@ -221,7 +218,7 @@ class TaskRunner:
 
     def _new_task(self) -> StreamTask:
         spec = self.spec
-        task = StreamTask(self.task_id, self.topology, self.config, self.collector,
+        task = StreamTask(self.task_id, self.topology, self.config, self.producer,
                           node_names=spec.node_names, partition=spec.partition,
                           input_partitions=spec.input_partitions,
                           global_stores=self.globals.stores if self.globals else None,

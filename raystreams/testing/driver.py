@@ -49,8 +49,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_APPLICATION_ID = "dummy-topology-test-driver-app-id"
 
-class _DriverCollector:
-    """Collects what the task sends, like Kafka's MockProducer."""
+class _DriverSender:
+    """Keeps what the task's record collector sends, like Kafka's MockProducer."""
 
     def __init__(self) -> None:
         self.history: list[ProducedRecord] = []
@@ -105,7 +105,7 @@ class TopologyTestDriver:
         self.application_id = self.config.get(APPLICATION_ID_CONFIG)
         start = _millis(initial_wall_clock_time)
         self._wall_clock = start if start is not None else int(time.time() * 1000)
-        self._collector = _DriverCollector()
+        self._collector = _DriverSender()
         self._outputs: dict[str, deque[ProducedRecord]] = {}
         self._offsets: dict[str, int] = {}
         self._closed = False
@@ -210,7 +210,11 @@ class TopologyTestDriver:
         if timestamp < 0:
             raise StreamsException(f"timestamp must not be negative, got {timestamp}", topic=topic)
         if self._task_reads(topic):
-            self._enqueue(topic, key, value, timestamp, headers)
+            try:
+                self._enqueue(topic, key, value, timestamp, headers)
+            except Exception:
+                self._keep_outputs()
+                raise
             self._complete_all_processable_work()
         if topic in self._global_topics:
             self._process_global(topic, key, value, timestamp, headers)
@@ -240,8 +244,12 @@ class TopologyTestDriver:
         # the runtime's rule, with nothing on a broker (zero lag): with max.task.idle.ms > 0 an
         # empty input holds a multi-input task until the wall clock passes its deadline
         while task.has_records_queued() and task.is_processable(self._wall_clock):
-            task.process(self._wall_clock)
-            task.maybe_punctuate_stream_time()
+            try:
+                task.process(self._wall_clock)
+                task.maybe_punctuate_stream_time()
+            except Exception:
+                self._keep_outputs()  # what was sent before the failure (dead letters) stays
+                raise
             self._commit()
             self._capture_and_reenqueue()
         if task.has_records_queued():
@@ -253,6 +261,12 @@ class TopologyTestDriver:
         assert self.task is not None
         self.task.prepare_commit()
         self.task.post_commit(None)
+
+    def _keep_outputs(self) -> None:
+        """Make what the task sent readable, without feeding anything back."""
+        history, self._collector.history = self._collector.history, []
+        for rec in history:
+            self._outputs.setdefault(rec.topic, deque()).append(rec)
 
     def _capture_and_reenqueue(self) -> None:
         history = self._collector.history

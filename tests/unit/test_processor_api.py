@@ -178,7 +178,11 @@ def test_bad_record_skipped_and_sent_to_dead_letter_queue():
         headers = dict(dead.headers.to_list())
         assert headers["__streams.errors.topic"] == b"nums"
         assert headers["__streams.errors.offset"] == b"1"
-        assert headers["__streams.errors.exception"] == b"SerializationException"
+        assert headers["__streams.errors.exception"] == b"raystreams.errors.SerializationException"
+        assert headers["__streams.errors.partition"] == b"0"
+        assert b"expected 4" in headers["__streams.errors.message"]
+        assert b"Traceback" in headers["__streams.errors.stacktrace"]
+        assert driver.task.metrics.as_dict()["dropped-records-total"] == 1
 
 
 def test_processing_exception_handler_continue_drops_only_the_failing_record():
