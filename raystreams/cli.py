@@ -57,6 +57,7 @@ from typing import Any
 from raystreams.config.keys import (
     APPLICATION_ID_CONFIG,
     BOOTSTRAP_SERVERS_CONFIG,
+    BROKER_CONNECT_TIMEOUT_MS_CONFIG,
     COMMIT_INTERVAL_MS_CONFIG,
     EXACTLY_ONCE_V2,
     PROCESSING_GUARANTEE_CONFIG,
@@ -180,8 +181,12 @@ def _deserializer(name: str) -> Callable[[bytes | None], str]:
     return lambda b: "null" if b is None else str(serde.deserialize("", b))
 
 
-def _install_stop(stop: threading.Event) -> dict[int, Any]:
+def _install_stop(stop: threading.Event, received: list[int] | None = None) -> dict[int, Any]:
+    """SIGINT and SIGTERM set ``stop`` (the caller then commits and closes); the signal
+    number goes to ``received``."""
     def on_signal(signum: int, frame: Any) -> None:
+        if received is not None:
+            received.append(signum)
         stop.set()
 
     return {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -192,10 +197,12 @@ def _restore_signals(old: dict[int, Any]) -> None:
         signal.signal(s, handler)
 
 
-def _create_missing(bootstrap: str, topics: Sequence[str], partitions: int, out: Any) -> None:
+def _create_missing(bootstrap: str, topics: Sequence[str], partitions: int, out: Any,
+                    connect_timeout_ms: int = 10_000) -> None:
     from raystreams.kafka.admin import StreamsAdmin, TopicSpec
 
     admin = StreamsAdmin(bootstrap=bootstrap)
+    admin.check_reachable(connect_timeout_ms)
     counts = admin.partition_counts(topics)
     missing = [t for t in topics if counts.get(t) is None]
     if missing:
@@ -282,7 +289,8 @@ def start_app(topology: Any, config: dict[str, Any], out: Any, *, create_topics:
               file=out, flush=True)
     config = {**config, BOOTSTRAP_SERVERS_CONFIG: resolved.bootstrap_servers}
     if create_topics or (create_topics is None and resolved.source == "embedded"):
-        _create_missing(resolved.bootstrap_servers, _user_topics(topology), partitions, out)
+        _create_missing(resolved.bootstrap_servers, _user_topics(topology), partitions, out,
+                        _connect_timeout_ms(config))
     if config.get(PROCESSING_GUARANTEE_CONFIG) == EXACTLY_ONCE_V2 and resolved.kind == "tansu":
         print("warning: exactly_once_v2 on the embedded broker cannot guarantee exactly-once "
               "after a crash (use `raystreams broker --kafka`)", file=out, flush=True)
@@ -298,6 +306,12 @@ def start_app(topology: Any, config: dict[str, Any], out: Any, *, create_topics:
     return streams, resolved
 
 
+def _connect_timeout_ms(config: dict[str, Any]) -> int:
+    from raystreams.config import StreamsConfig
+
+    return StreamsConfig(config)[BROKER_CONNECT_TIMEOUT_MS_CONFIG]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     out = LineWriter(sys.stdout)
     topology, config, module = load_app(args.app)
@@ -306,11 +320,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.bootstrap_servers:
         config[BOOTSTRAP_SERVERS_CONFIG] = args.bootstrap_servers
     stop = threading.Event()
-    old = _install_stop(stop)
+    received: list[int] = []
+    old = _install_stop(stop, received)
     streams = resolved = None
     try:
         streams, resolved = start_app(topology, config, out, create_topics=args.create_topics,
                                       partitions=args.partitions)
+        # ray.init (inside start) replaced the SIGTERM handler: ours again, after it
+        _install_stop(stop, received)
         print(f"tasks: {', '.join(t.task_id for t in streams.plan.tasks)}; Ctrl-C stops",
               file=out, flush=True)
         last = last_watch = 0.0
@@ -332,7 +349,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(_watch_line(watch, streams), file=out, flush=True)
             if deadline is not None and time.monotonic() >= deadline:
                 break
-        return 0
+        # stopped by a signal: committed and closed below, then the shell's 128 + signal
+        return 128 + received[0] if received else 0
     finally:
         _restore_signals(old)
         if streams is not None:

@@ -238,25 +238,41 @@ class InternalTopicException(StreamsError):
 
 
 class BrokerNotAvailableException(StreamsError):
-    """A local broker could not be found or started (Kafka's ``BrokerNotAvailableException``).
+    """A local broker could not be found or started, or ``bootstrap.servers`` did not answer
+    within ``broker.connect.timeout.ms`` (Kafka's ``BrokerNotAvailableException``).
 
     Attributes:
         kind: ``"tansu"``, ``"kafka"`` or ``None`` when no broker kind is involved.
         log_path: The broker's log file, when it got as far as writing one.
         log_tail: The last lines of that log, also part of the message.
+        bootstrap_servers: The address that did not answer, for an unreachable broker.
+        timeout_ms: How long it was given.
     """
 
     def __init__(self, message: str, *, kind: str | None = None,
-                 log_path: Path | None = None, log_tail: str | None = None) -> None:
+                 log_path: Path | None = None, log_tail: str | None = None,
+                 bootstrap_servers: str | None = None, timeout_ms: int | None = None) -> None:
         self.kind = kind
         self.log_path = log_path
         self.log_tail = log_tail
+        self.bootstrap_servers = bootstrap_servers
+        self.timeout_ms = timeout_ms
         text = message
         if log_path is not None:
             text += f"\nBroker log: {log_path}"
         if log_tail:
             text += f"\n--- last lines of the broker log ---\n{log_tail}"
         super().__init__(text)
+
+    @classmethod
+    def unreachable(cls, bootstrap_servers: str | None, timeout_ms: int,
+                    cause: str = "") -> BrokerNotAvailableException:
+        """``bootstrap_servers`` did not answer a metadata request within ``timeout_ms``."""
+        return cls(f"Cannot reach the Kafka broker(s) at bootstrap.servers={bootstrap_servers} "
+                   f"within {timeout_ms / 1000:g} s{f' ({cause})' if cause else ''}. Check the "
+                   f"address and that the broker is running (raise broker.connect.timeout.ms "
+                   f"to wait longer).", bootstrap_servers=bootstrap_servers,
+                   timeout_ms=timeout_ms)
 
 
 _INSTALL_HINT = {

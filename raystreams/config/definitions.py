@@ -14,6 +14,7 @@ from raystreams.config.keys import (
     AT_LEAST_ONCE,
     AUTO_OFFSET_RESET_CONFIG,
     BOOTSTRAP_SERVERS_CONFIG,
+    BROKER_CONNECT_TIMEOUT_MS_CONFIG,
     BUFFERED_RECORDS_PER_PARTITION_CONFIG,
     CACHE_MAX_BYTES_BUFFERING_CONFIG,
     CLIENT_ID_CONFIG,
@@ -266,6 +267,9 @@ _DEFINITIONS: tuple[ConfigKey, ...] = (
     ConfigKey(TASK_MAX_RESTARTS_CONFIG, "int", 5, "medium",
               "raystreams: restarts of a failed task actor allowed within task.restart.window.ms "
               "before the application fails.", _Range(0), raystreams_only=True),
+    ConfigKey(BROKER_CONNECT_TIMEOUT_MS_CONFIG, "duration", 10_000, "medium",
+              "raystreams: how long start() waits for bootstrap.servers to answer before it "
+              "fails naming the address.", _Range(1), raystreams_only=True),
     ConfigKey(TASK_RESTART_WINDOW_MS_CONFIG, "duration", 60_000, "low",
               "raystreams: window over which task.max.restarts is counted.", _Range(1),
               raystreams_only=True),

@@ -72,6 +72,7 @@ STATE_SHIPPING_CHUNK_MAX_BYTES_CONFIG = "state.shipping.chunk.max.bytes"
 RAY_ADDRESS_CONFIG = "ray.address"
 RAY_NAMESPACE_CONFIG = "ray.namespace"
 INSPECTOR_PORT_CONFIG = "inspector.port"
+BROKER_CONNECT_TIMEOUT_MS_CONFIG = "broker.connect.timeout.ms"
 
 # --- values --------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, Resourc
 
 from raystreams.config import StreamsConfig
 from raystreams.config.keys import REPLICATION_FACTOR_CONFIG
-from raystreams.errors import InternalTopicException
+from raystreams.errors import BrokerNotAvailableException, InternalTopicException
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +69,36 @@ class StreamsAdmin:
         self.replication_factor = (config.get(REPLICATION_FACTOR_CONFIG) if config is not None
                                    else -1)
 
+    def check_reachable(self, timeout_ms: int) -> None:
+        """Fail with ``BrokerNotAvailableException`` naming ``bootstrap.servers`` unless a
+        broker answers a metadata request within ``timeout_ms``."""
+        try:
+            self.admin.list_topics(timeout=timeout_ms / 1000.0)
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else exc
+            text = err.str() if hasattr(err, "str") else str(err)
+            raise BrokerNotAvailableException.unreachable(self.bootstrap, timeout_ms,
+                                                          text) from None
+
+    def _list_topics(self) -> Any:
+        try:
+            return self.admin.list_topics(timeout=self.timeout)
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else exc
+            text = err.str() if hasattr(err, "str") else str(err)
+            raise BrokerNotAvailableException.unreachable(
+                self.bootstrap, int(self.timeout * 1000), text) from None
+
     def topics(self) -> dict[str, int]:
         """Every topic and its partition count."""
-        md = self.admin.list_topics(timeout=self.timeout)
+        md = self._list_topics()
         return {name: len(t.partitions) for name, t in md.topics.items() if t.error is None}
 
     def partition_counts(self, topics: Iterable[str]) -> dict[str, int | None]:
         """Partition count per topic; ``None`` for a missing topic."""
         # One metadata request for all topics: asking for a single missing topic makes some
         # brokers (the embedded one) create it with their default partition count.
-        known = self.admin.list_topics(timeout=self.timeout).topics
+        known = self._list_topics().topics
         result: dict[str, int | None] = {}
         for topic in topics:
             md = known.get(topic)

@@ -188,6 +188,31 @@ def assign_from_committed(consumer: ConsumerLike, partitions: Iterable[Partition
     return committed
 
 
+def warn_offsets_out_of_range(consumer: ConsumerLike, committed: dict[Partition, int | None],
+                              reset: str, *, task_id: str | None = None,
+                              timeout: float = 10.0) -> list[Partition]:
+    """Warn, naming the partition, about each committed offset no longer on the broker
+    (deleted by retention or ``delete_records``): ``auto.offset.reset`` applies there, as
+    in Kafka's consumer. Returns those partitions."""
+    gone = []
+    for (topic, partition), offset in committed.items():
+        if offset is None or offset < 0:
+            continue
+        try:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition),
+                                                       timeout=timeout, cached=False)
+        except Exception as exc:  # only a warning is at stake: the fetch resets anyway
+            log.debug("[%s] no watermarks for %s-%d: %s", task_id, topic, partition, exc)
+            continue
+        if low >= 0 and (offset < low or 0 <= high < offset):
+            gone.append((topic, partition))
+            log.warning("[%s] The committed offset %d of partition %s-%d is no longer on the "
+                        "broker (offsets %d..%d remain, the rest was deleted by retention): "
+                        "auto.offset.reset=%s applies and records were skipped", task_id,
+                        offset, topic, partition, low, high, reset)
+    return gone
+
+
 def end_offset(consumer: ConsumerLike, topic: str, partition: int, *,
                timeout: float = 10.0, cached: bool = False) -> int:
     """The partition's end offset as this consumer's isolation level sees it (LSO under
@@ -210,5 +235,5 @@ def positions(consumer: ConsumerLike, partitions: Iterable[Partition]) -> dict[P
 
 __all__ = ["FAST_FETCH_DEFAULTS", "OFFSET_BEGINNING", "Partition", "assign_from_committed",
            "committed_offsets", "committed_with_metadata", "consumer_config",
-           "topic_partitions", "create_consumer", "end_offset",
+           "topic_partitions", "create_consumer", "end_offset", "warn_offsets_out_of_range",
            "is_partition_eof", "positions", "raise_for_errors", "retry", "to_records"]

@@ -10,8 +10,10 @@ one place that wipes a corrupt state directory and opens the task again.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
@@ -19,7 +21,7 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from raystreams.config import StreamsConfig
 from raystreams.config.keys import TASK_TIMEOUT_MS_CONFIG
 from raystreams.engine.task import StreamTask
-from raystreams.errors import StreamsException, TaskCorruptedException
+from raystreams.errors import ProcessorStateException, StreamsException, TaskCorruptedException
 from raystreams.kafka.consumer import (
     end_offset,
     is_partition_eof,
@@ -64,22 +66,38 @@ def default_state_manager_factory() -> Callable[[StreamTask], Any] | None:
     return factory if callable(factory) else None
 
 
-def open_state(open_task: Callable[[], StreamTask], log_prefix: str
+def open_state(open_task: Callable[[], StreamTask], log_prefix: str,
+               task_dir: Path | None = None
                ) -> tuple[StreamTask, dict[TopicPartitionKey, int | None], bool]:
-    """Open a task and read where each changelog partition restores from.
+    """Open a task and read where each changelog partition restores from; the one
+    wipe-and-reopen of local state, for active tasks and standbys alike.
 
-    Under exactly_once_v2, state left without a checkpoint (an unclean stop) is corrupt: it is
-    wiped and the task opened again, to be rebuilt from the changelogs (DESIGN decision 7).
+    Local state that cannot be trusted is wiped and the task opened again, to be rebuilt from
+    the changelogs: under exactly_once_v2, state left without a checkpoint (an unclean stop,
+    DESIGN decision 7); under any guarantee, a store directory that no longer opens (a
+    corrupt RocksDB). A lost state directory needs no wipe: with no checkpoint, the restore
+    reads each changelog from its start.
 
     Args:
         open_task: builds and initializes the task (its state manager opens the stores).
         log_prefix: the task id as logs show it (``"0_1"``, ``"0_1 standby"``).
+        task_dir: the task's state directory, deleted when a store cannot be opened.
 
     Returns:
         The task, the last checkpointed offset per changelog partition (``None``: none), and
         whether the state was wiped.
     """
-    task = open_task()
+    try:
+        task = open_task()
+    except ProcessorStateException as exc:
+        if task_dir is None or not task_dir.exists():
+            raise
+        log.warning("[%s] cannot open the local state in %s (%s): wiping it and restoring "
+                    "from the changelogs", log_prefix, task_dir, exc)
+        shutil.rmtree(task_dir, ignore_errors=True)
+        task = open_task()
+        sm = task.state_manager
+        return task, dict(sm.initialize_offsets()) if sm is not None else {}, True
     sm = task.state_manager
     if sm is None:
         return task, {}, False

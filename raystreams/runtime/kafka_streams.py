@@ -29,6 +29,7 @@ import contextlib
 import enum
 import logging
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -37,9 +38,15 @@ from pathlib import Path
 from typing import Any
 
 from raystreams.config import StreamsConfig
-from raystreams.config.keys import BOOTSTRAP_SERVERS_CONFIG, RAY_ADDRESS_CONFIG, STATE_DIR_CONFIG
+from raystreams.config.keys import (
+    BOOTSTRAP_SERVERS_CONFIG,
+    BROKER_CONNECT_TIMEOUT_MS_CONFIG,
+    ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
+    RAY_ADDRESS_CONFIG,
+    STATE_DIR_CONFIG,
+)
 from raystreams.errors import ConfigException, IllegalStateException, StreamsError
-from raystreams.kafka.admin import StreamsAdmin
+from raystreams.kafka.admin import StreamsAdmin, TopicSpec
 from raystreams.query import (
     KeyQueryMetadata,
     LagInfo,
@@ -218,6 +225,9 @@ class KafkaStreams:
                             "aborted records, so exactly-once after a crash is NOT guaranteed; "
                             "use Apache Kafka (`raystreams broker --kafka`) for that")
         admin = StreamsAdmin(self.config)
+        # a bounded wait with the address in the error, before any Ray work (issue 14)
+        admin.check_reachable(self.config[BROKER_CONNECT_TIMEOUT_MS_CONFIG])
+        self._init_ray()
         if self.topology.pattern_sources():
             # subscribed once, from the topics that exist now: a topic created later that
             # matches is read after the next start (Kafka picks it up on its next rebalance)
@@ -226,6 +236,11 @@ class KafkaStreams:
                 log.info("source %s subscribes to %s", source, topics)
         self.plan = plan_app(self.topology, self.config, admin.partition_counts)
         admin.create_topics(self.plan.internal_topics)
+        dead_letters = self.config.get(ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG)
+        if dead_letters and admin.partition_counts([dead_letters])[dead_letters] is None:
+            # Kafka leaves this to the user; a missing topic would fail the task at its first
+            # dead letter
+            admin.create_topics([TopicSpec(dead_letters, 1, {}, "dead-letter")])
         ns = opts.namespace(self.config)
         try:
             self._ray.get_actor(opts.supervisor_name(self.config), namespace=ns)
@@ -256,12 +271,18 @@ class KafkaStreams:
             return
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         address = self.config.get(RAY_ADDRESS_CONFIG) or os.environ.get("RAY_ADDRESS")
+        # ray.init installs its own SIGTERM handler (exit at once, no close): keep the
+        # caller's, so `raystreams run` and apps that handle SIGTERM still commit and close
+        previous = (signal.getsignal(signal.SIGTERM)
+                    if threading.current_thread() is threading.main_thread() else None)
         if address:
             ray.init(address=address, namespace=opts.namespace(self.config))
             self._print(f"raystreams: joined the Ray cluster at {address}")
         else:
             ray.init(namespace=opts.namespace(self.config), include_dashboard=False)
             self._print("raystreams: started a local Ray instance (no ray.address / RAY_ADDRESS)")
+        if callable(previous):
+            signal.signal(signal.SIGTERM, previous)
         self._ray_started_here = True
 
     def _watch(self) -> None:

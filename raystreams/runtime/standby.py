@@ -121,7 +121,9 @@ class StandbyRunner:
         """Open the stores (wiping state an unclean stop left under exactly_once_v2) and
         assign the changelog partitions from the local checkpoint or the beginning."""
         self.state = TaskState.RESTORING
-        self.task, offsets, _ = open_state(self._open, f"{self.task_id} standby {self.replica}")
+        self.task, offsets, _ = open_state(
+            self._open, f"{self.task_id} standby {self.replica}",
+            Path(self.config[STATE_DIR_CONFIG]) / self.config.application_id / self.task_id)
         self.consumer = self._consumer_factory(self.config, "restore")
         assignment = []
         for tp, last in offsets.items():

@@ -29,6 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import TopicPartition
@@ -39,6 +40,7 @@ from raystreams.config.keys import (
     COMMIT_INTERVAL_MS_CONFIG,
     POLL_MS_CONFIG,
     PROCESSING_GUARANTEE_CONFIG,
+    STATE_DIR_CONFIG,
 )
 from raystreams.engine.collector import RecordCollectorImpl
 from raystreams.engine.task import StreamTask
@@ -51,6 +53,7 @@ from raystreams.kafka.consumer import (
     retry,
     to_records,
     topic_partitions,
+    warn_offsets_out_of_range,
 )
 from raystreams.kafka.producer import StreamsProducer
 from raystreams.query.server import StoreQueryServer
@@ -198,7 +201,9 @@ class TaskRunner:
             reset_earliest=self.config[AUTO_OFFSET_RESET_CONFIG] == "earliest")
         with_metadata = committed_with_metadata(self.consumer, spec.consumer_partitions)
         self._committed_metadata = {tp: meta for tp, (_, meta) in with_metadata.items()}
-        self.task, offsets, wiped = open_state(self._new_task, self.task_id)
+        self.task, offsets, wiped = open_state(
+            self._new_task, self.task_id,
+            Path(self.config[STATE_DIR_CONFIG]) / self.config.application_id / self.task_id)
         self.collector = self.task.collector
         if wiped:
             self.metrics.state_wiped = True
@@ -206,6 +211,8 @@ class TaskRunner:
         committed = assign_from_committed(
             self.consumer, spec.consumer_partitions,
             committed={tp: offset for tp, (offset, _) in with_metadata.items()})
+        warn_offsets_out_of_range(self.consumer, committed,
+                                  self.config[AUTO_OFFSET_RESET_CONFIG], task_id=self.task_id)
         for (topic, partition), offset in committed.items():
             if offset is not None:
                 self._committed[(topic, partition)] = offset

@@ -200,6 +200,5 @@ def test_a_handler_that_raises_fails_the_task_naming_the_callback():
         raise KeyError("oops")
 
     with TopologyTestDriver(picky_topology(), config(processing_exception_handler=broken)) \
-            as driver:
-        with pytest.raises(StreamsException, match="Fatal user code error in processing"):
-            driver.create_input_topic("in").pipe_input("k", "boom", 0)
+            as driver, pytest.raises(StreamsException, match="Fatal user code error in processing"):
+        driver.create_input_topic("in").pipe_input("k", "boom", 0)
