@@ -23,6 +23,10 @@ class KafkaBroker(LocalBroker):
     The jars come from ``ensure_kafka_jars()``. Defaults made for three brokers are set to
     one, and delays that only slow tests (initial rebalance, timed-out transaction checks)
     are cut; ``config`` overrides any of ``server.properties``.
+
+    With ``sasl_users``, a second client listener speaks SASL_PLAINTEXT (mechanism PLAIN) with
+    those users and passwords, at ``sasl_bootstrap_servers``; the PLAINTEXT listener stays
+    for the broker's own traffic and for clients without credentials.
     """
 
     kind: ClassVar[BrokerKind] = "kafka"
@@ -32,7 +36,8 @@ class KafkaBroker(LocalBroker):
 
     def __init__(self, *, port: int | None = None, work_dir: str | os.PathLike[str] | None = None,
                  die_with_parent: bool = True, config: Mapping[str, str | int] | None = None,
-                 heap: str = "512m", cache_dir: str | os.PathLike[str] | None = None) -> None:
+                 heap: str = "512m", cache_dir: str | os.PathLike[str] | None = None,
+                 sasl_users: Mapping[str, str] | None = None) -> None:
         """Prepare a Kafka broker.
 
         Args:
@@ -43,12 +48,21 @@ class KafkaBroker(LocalBroker):
             config: Extra or overriding ``server.properties`` entries.
             heap: The JVM's ``-Xmx``.
             cache_dir: The jar cache root (default ``cache_root()``).
+            sasl_users: ``{username: password}`` of a SASL_PLAINTEXT (PLAIN) listener; None:
+                no such listener.
         """
         super().__init__(port=port, work_dir=work_dir, die_with_parent=die_with_parent)
         self._extra = {k: str(v) for k, v in (config or {}).items()}
         self._heap = heap
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.controller_port: int | None = None
+        self.sasl_users = dict(sasl_users) if sasl_users else None
+        self.sasl_port: int | None = None
+
+    @property
+    def sasl_bootstrap_servers(self) -> str | None:
+        """``bootstrap.servers`` of the SASL_PLAINTEXT listener (None without one)."""
+        return f"127.0.0.1:{self.sasl_port}" if self.sasl_port is not None else None
 
     def server_properties(self) -> dict[str, str]:
         """The ``server.properties`` this broker runs with (ports filled in at start)."""
@@ -90,6 +104,11 @@ class KafkaBroker(LocalBroker):
             "num.recovery.threads.per.data.dir": "1",
             "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
         }
+        if self.sasl_users and self.sasl_port is not None:
+            props.update(_sasl_listener(self.sasl_port, self.sasl_users))
+            for key in ("listeners", "advertised.listeners"):
+                props[key] += f",SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}"
+            props["listener.security.protocol.map"] += ",SASL_PLAINTEXT:SASL_PLAINTEXT"
         props.update(self._extra)
         return props
 
@@ -100,6 +119,10 @@ class KafkaBroker(LocalBroker):
         self.controller_port = _free_port()
         while self.controller_port == self.port:
             self.controller_port = _free_port()
+        if self.sasl_users:
+            self.sasl_port = _free_port()
+            while self.sasl_port in (self.port, self.controller_port):
+                self.sasl_port = _free_port()
         data = self.work_dir / "data"
         if data.exists():  # a retry on new ports, or a reused work_dir: start clean
             shutil.rmtree(data)
@@ -157,6 +180,21 @@ _LOG4J2_XML = """<?xml version="1.0" encoding="UTF-8"?>
   </Loggers>
 </Configuration>
 """
+
+
+def _sasl_listener(port: int, users: Mapping[str, str]) -> dict[str, str]:
+    """``server.properties`` of a SASL_PLAINTEXT listener with PLAIN users (Kafka's
+    ``PlainLoginModule``: ``user_<name>="<password>"`` per user)."""
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    name, password = next(iter(users.items()))
+    jaas = " ".join(["org.apache.kafka.common.security.plain.PlainLoginModule required",
+                     f"username={quoted(name)}", f"password={quoted(password)}",
+                     *(f"user_{u}={quoted(p)}" for u, p in users.items())]) + ";"
+    return {"sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.sasl_plaintext.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas}
 
 
 def _xml_escape(text: str) -> str:

@@ -174,6 +174,8 @@ class TaskRunner:
         self.globals: GlobalStreamThread | None = None
         self._lag: KafkaLagProvider | None = None
         self._committed_metadata: dict[tuple[str, int], str | None] = {}
+        #: input partitions whose committed offset was gone at start (auto.offset.reset applied)
+        self.offsets_reset: list[str] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -211,8 +213,10 @@ class TaskRunner:
         committed = assign_from_committed(
             self.consumer, spec.consumer_partitions,
             committed={tp: offset for tp, (offset, _) in with_metadata.items()})
-        warn_offsets_out_of_range(self.consumer, committed,
-                                  self.config[AUTO_OFFSET_RESET_CONFIG], task_id=self.task_id)
+        gone = warn_offsets_out_of_range(self.consumer, committed,
+                                         self.config[AUTO_OFFSET_RESET_CONFIG],
+                                         task_id=self.task_id)
+        self.offsets_reset = [tp_name(*tp) for tp in gone]
         for (topic, partition), offset in committed.items():
             if offset is not None:
                 self._committed[(topic, partition)] = offset
@@ -401,6 +405,7 @@ class TaskRunner:
         snap["queries"] = {"calls": self.queries.calls_served, "pages": self.queries.pages_served,
                            "open_scans": self.queries.open_cursors()}
         snap["restored_from"] = dict(self.restored_from)
+        snap["offsets_reset"] = list(self.offsets_reset)
         sm = self.task.state_manager if self.task is not None else None
         snap["changelog_partitions"] = ([f"{t}-{p}" for t, p in sm.changelog_partitions()]
                                         if sm is not None else None)

@@ -32,6 +32,8 @@ from raystreams.query import QueryableStoreTypes, StoreQueryParameters
 FAST_CONSUMER = {"fetch.wait.max.ms": 10, "fetch.queue.backoff.ms": 10}
 
 TopicFactory = Callable[..., str]
+#: The user of the session Kafka's SASL_PLAINTEXT listener (``kafka_sasl``).
+SASL_USERS = {"streams-app": "streams-secret"}
 
 
 def _in_ci() -> bool:
@@ -43,7 +45,7 @@ def kafka_broker() -> Iterator[KafkaBroker]:
     """A single-node Apache Kafka 4.4 for the session (skipped without Java or Maven)."""
     if os.environ.get("RAYSTREAMS_TEST_BOOTSTRAP"):
         pytest.skip("RAYSTREAMS_TEST_BOOTSTRAP is set: no local Kafka broker is started")
-    broker = KafkaBroker()
+    broker = KafkaBroker(sasl_users=SASL_USERS)
     missing: ToolchainMissingException | None = None
     failed: BrokerNotAvailableException | None = None
     try:
@@ -69,6 +71,20 @@ def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
     if given:
         return given
     return request.getfixturevalue("kafka_broker").bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def kafka_sasl(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Client settings of the session Kafka's SASL_PLAINTEXT listener (PLAIN):
+    ``bootstrap.servers``, ``security.protocol``, ``sasl.mechanism``, ``sasl.username``,
+    ``sasl.password``."""
+    if os.environ.get("RAYSTREAMS_TEST_BOOTSTRAP"):
+        pytest.skip("RAYSTREAMS_TEST_BOOTSTRAP is set: no local SASL listener")
+    broker = request.getfixturevalue("kafka_broker")
+    (user, password), = SASL_USERS.items()
+    return {"bootstrap.servers": broker.sasl_bootstrap_servers,
+            "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN",
+            "sasl.username": user, "sasl.password": password}
 
 
 @pytest.fixture(scope="session")

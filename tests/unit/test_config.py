@@ -84,7 +84,8 @@ def test_every_key_is_defined_once():
 def test_raystreams_keys_are_marked():
     own = {d.name for d in DEFINITIONS if d.raystreams_only}
     assert own == {"task.max.restarts", "task.restart.window.ms", "task.num.cpus", "ray.address",
-                   "ray.namespace", "inspector.port", "state.shipping.chunk.max.bytes"}
+                   "ray.namespace", "inspector.port", "state.shipping.chunk.max.bytes",
+                   "broker.connect.timeout.ms"}
     for d in DEFINITIONS:
         assert d.doc.startswith("raystreams: ") is d.raystreams_only, d.name
 

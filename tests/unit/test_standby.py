@@ -12,7 +12,7 @@ from raystreams import Materialized, StreamsBuilder
 from raystreams.config import StreamsConfig
 from raystreams.engine.task import StreamTask
 from raystreams.runtime.placement import plan_app
-from raystreams.runtime.standby import StandbyRunner
+from raystreams.runtime.standby import StandbyRunner, _NoOutput
 from raystreams.state.checkpoint import CHECKPOINT_FILE_NAME, OffsetCheckpoint
 
 CHANGELOG = "app-counts-changelog"
@@ -54,7 +54,7 @@ def test_standby_follows_the_changelog_and_hands_its_state_over(tmp_path):
     assert OffsetCheckpoint(active_dir / CHECKPOINT_FILE_NAME).read() == {(CHANGELOG, 0): 1}
 
     # the active task opens the handed-over store with the standby's contents
-    task = StreamTask("0_0", topology, config, None, node_names=spec.node_names,
+    task = StreamTask("0_0", topology, config, _NoOutput(), node_names=spec.node_names,
                       partition=0, input_partitions=spec.input_partitions)
     task.initialize(processors=False)
     try:
