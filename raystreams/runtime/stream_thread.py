@@ -72,6 +72,8 @@ from raystreams.topology.topology import Topology
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
+#: Kafka's consumer default for max.poll.interval.ms (what Kafka Streams runs with)
+DEFAULT_MAX_POLL_INTERVAL_MS = 300_000
 ALOS_CHECKPOINT_INTERVAL_S = 5.0
 
 
@@ -176,6 +178,11 @@ class TaskRunner:
         self._committed_metadata: dict[tuple[str, int], str | None] = {}
         #: input partitions whose committed offset was gone at start (auto.offset.reset applied)
         self.offsets_reset: list[str] = []
+        #: when the running ``run_once`` began (monotonic s); None between loops. The task
+        #: actor's watchdog declares the task hung once it is older than max.poll.interval.ms
+        self.busy_since: float | None = None
+        self.max_poll_interval_ms = int(self.config.consumer_configs("main").get(
+            "max.poll.interval.ms", DEFAULT_MAX_POLL_INTERVAL_MS))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -243,6 +250,26 @@ class TaskRunner:
 
     def run_once(self) -> int:
         """Consume one batch, process it, punctuate, maybe commit; returns records processed."""
+        self.busy_since = time.monotonic()
+        try:
+            return self._run_once()
+        finally:
+            self.busy_since = None
+
+    def where(self) -> dict[str, Any]:
+        """What the task is doing now: the processor and the input record (topic, partition,
+        offset) it is on; a punctuation has no record."""
+        task = self.task
+        ctx = task.context if task is not None else None
+        node = ctx.current_node if ctx is not None else None
+        # the record context outlives its record: it counts only while a processor runs
+        rc = ctx.record_context if node is not None else None
+        return {"processor": node.name if node is not None else None,
+                "topic": rc.topic if rc is not None else None,
+                "partition": rc.partition if rc is not None and rc.topic else None,
+                "offset": rc.offset if rc is not None and rc.topic else None}
+
+    def _run_once(self) -> int:
         assert self.task is not None and self.producer is not None
         if self.globals is not None:
             with self._lock:

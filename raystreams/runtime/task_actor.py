@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,9 @@ class TaskActor:
                 self._thread.start()
                 threading.Thread(target=self._orphan_watchdog, name="orphan-watchdog",
                                  daemon=True).start()
+                if not getattr(self.runner, "is_standby", False):
+                    threading.Thread(target=self._hang_watchdog, name="hang-watchdog",
+                                     daemon=True).start()
         return self.runner.state
 
     def _orphan_watchdog(self) -> None:
@@ -118,6 +123,25 @@ class TaskActor:
                 self._stop.set()
                 self._done.wait(60)
                 os._exit(0)
+
+    def _hang_watchdog(self) -> None:
+        """Declare the task failed when one loop (consume, process, punctuate, commit) has not
+        come back within ``max.poll.interval.ms`` (user code that hangs): the error names the
+        task, processor and record, the loop thread's stack goes to the log and the error, and
+        ``watch()`` returns so the supervisor replaces this actor (killing the stuck thread
+        with it)."""
+        runner = self.runner
+        limit_s = runner.max_poll_interval_ms / 1000.0
+        while not self._done.wait(min(1.0, limit_s / 10)):
+            since = runner.busy_since
+            if since is None or time.monotonic() - since <= limit_s:
+                continue
+            self._error = hung_task_error(self.spec.task_id, runner.where(),
+                                          runner.max_poll_interval_ms, self._thread)
+            runner.metrics.record_error(self._error)
+            log.error("%s", self._error)
+            self._done.set()
+            return
 
     def _main(self) -> None:
         runner = self.runner
@@ -276,6 +300,21 @@ class TaskActor:
 
     def pid(self) -> int:
         return os.getpid()
+
+
+def hung_task_error(task_id: str, where: dict[str, Any], limit_ms: int,
+                    thread: threading.Thread | None) -> StreamsException:
+    """The error of a task whose loop has not come back for ``limit_ms``: where it is stuck,
+    and the loop thread's stack at this moment."""
+    frame = sys._current_frames().get(thread.ident) if thread is not None else None
+    stack = "".join(traceback.format_stack(frame)) if frame is not None else "(no stack)\n"
+    doing = (f"processing record {where['topic']}-{where['partition']}@{where['offset']}"
+             if where.get("topic") else "outside a record (punctuation, commit or poll)")
+    return StreamsException(
+        f"Task {task_id} has been stuck for more than max.poll.interval.ms ({limit_ms} ms) "
+        f"in processor {where.get('processor')}, {doing}; it is replaced. Stack of its "
+        f"processing thread:\n{stack}", task_id=task_id, processor=where.get("processor"),
+        topic=where.get("topic"), partition=where.get("partition"), offset=where.get("offset"))
 
 
 def _node_id() -> str | None:

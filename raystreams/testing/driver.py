@@ -210,11 +210,7 @@ class TopologyTestDriver:
         if timestamp < 0:
             raise StreamsException(f"timestamp must not be negative, got {timestamp}", topic=topic)
         if self._task_reads(topic):
-            try:
-                self._enqueue(topic, key, value, timestamp, headers)
-            except Exception:
-                self._keep_outputs()
-                raise
+            self._enqueue(topic, key, value, timestamp, headers)
             self._complete_all_processable_work()
         if topic in self._global_topics:
             self._process_global(topic, key, value, timestamp, headers)
@@ -244,12 +240,8 @@ class TopologyTestDriver:
         # the runtime's rule, with nothing on a broker (zero lag): with max.task.idle.ms > 0 an
         # empty input holds a multi-input task until the wall clock passes its deadline
         while task.has_records_queued() and task.is_processable(self._wall_clock):
-            try:
-                task.process(self._wall_clock)
-                task.maybe_punctuate_stream_time()
-            except Exception:
-                self._keep_outputs()  # what was sent before the failure (dead letters) stays
-                raise
+            task.process(self._wall_clock)
+            task.maybe_punctuate_stream_time()
             self._commit()
             self._capture_and_reenqueue()
         if task.has_records_queued():
@@ -261,12 +253,6 @@ class TopologyTestDriver:
         assert self.task is not None
         self.task.prepare_commit()
         self.task.post_commit(None)
-
-    def _keep_outputs(self) -> None:
-        """Make what the task sent readable, without feeding anything back."""
-        history, self._collector.history = self._collector.history, []
-        for rec in history:
-            self._outputs.setdefault(rec.topic, deque()).append(rec)
 
     def _capture_and_reenqueue(self) -> None:
         history = self._collector.history

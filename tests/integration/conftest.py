@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import signal
+import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
@@ -361,3 +367,69 @@ class Lines:
         wait_for(lambda: any(text in line for line in self.lines) or self.proc.poll() is not None,
                  timeout, 0.1, f"{text!r} in the output")
         assert any(text in line for line in self.lines), "\n".join(self.lines[-40:])
+
+
+#: the ``ray`` command of this Python
+RAY = os.path.join(os.path.dirname(sys.executable), "ray")
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@dataclass(frozen=True)
+class RayHead:
+    """A ``ray start --head`` of a test: its GCS address (``RAY_ADDRESS``) and dashboard
+    (job API) address."""
+
+    gcs: str
+    dashboard: str
+
+
+@pytest.fixture(scope="module")
+def ray_head() -> Iterator[RayHead]:
+    """A head from ``ray start --head --block`` on free ports with its own temp dir; SIGTERM
+    at teardown stops exactly it (never ``ray stop``, which would stop others' Ray)."""
+    ports = _free_ports(9)
+    temp_dir = tempfile.mkdtemp(prefix="rs-head-")  # short: Ray's socket paths have a limit
+    env = dict(os.environ, RAY_AUTH_MODE="disabled",
+               # `ray job stop` SIGTERMs the entrypoint, then SIGKILLs it after this many
+               # seconds (Ray's default is 3): leave the app the time to commit and close.
+               RAY_JOB_STOP_WAIT_TIME_S="60")
+    env.pop("RAY_ADDRESS", None)
+    args = [RAY, "start", "--head", "--block", "--disable-usage-stats", "--num-cpus", "2",
+            "--include-dashboard", "true", "--dashboard-host", "127.0.0.1",
+            "--temp-dir", temp_dir]
+    for flag, port in zip(["--port", "--dashboard-port", "--ray-client-server-port",
+                           "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
+                           "--metrics-export-port", "--runtime-env-agent-port",
+                           "--node-manager-port", "--object-manager-port"], ports, strict=True):
+        args += [flag, str(port)]
+    log_path = os.path.join(temp_dir, "ray-start.log")
+    with open(log_path, "w") as log:
+        head = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    address = f"http://127.0.0.1:{ports[1]}"
+    try:
+        from ray.job_submission import JobSubmissionClient
+
+        wait_for(lambda: head.poll() is None and JobSubmissionClient(address).list_jobs() is not None,
+                 90, 0.5, f"the job API of `ray start --head` at {address}")
+        yield RayHead(f"127.0.0.1:{ports[0]}", address)
+    except Exception:
+        with open(log_path) as log:
+            print(log.read()[-4000:])
+        raise
+    finally:
+        head.send_signal(signal.SIGTERM)  # --block: stops the processes this head started
+        try:
+            head.wait(60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+        shutil.rmtree(temp_dir, ignore_errors=True)

@@ -12,7 +12,9 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -166,10 +168,13 @@ def test_unreachable_broker_fails_fast_naming_the_address(tmp_path):
     assert "Traceback" not in run.stderr + run.stdout
 
 
-def test_sigterm_of_raystreams_run_on_a_cluster_commits_and_closes(
-        kafka_bootstrap, topic_factory, ray_cluster, tmp_path, app_id):
-    source, sink = topic_factory(1, prefix="lines"), topic_factory(1, prefix="counts")
-    app = tmp_path / "sigterm_app.py"
+@pytest.mark.parametrize("signum,where", [(signal.SIGTERM, "cluster"), (signal.SIGINT, "local")])
+def test_a_signal_to_raystreams_run_commits_and_closes(signum, where, kafka_bootstrap,
+                                                       topic_factory, tmp_path, app_id, request):
+    """SIGTERM with ``RAY_ADDRESS`` (a ``ray start --head`` of this module), SIGINT with a
+    local Ray that ``raystreams run`` starts itself: both commit and close."""
+    source, sink = topic_factory(1, prefix="lines"), topic_factory(1, prefix="copies")
+    app = tmp_path / "signal_app.py"
     app.write_text(textwrap.dedent(f"""
         from raystreams import StreamsBuilder
 
@@ -181,32 +186,34 @@ def test_sigterm_of_raystreams_run_on_a_cluster_commits_and_closes(
                                       "commit.interval.ms": 600000,
                                       "state.dir": {str(tmp_path / "state")!r}}}
     """))
-    env = dict(os.environ, RAY_ADDRESS=ray_cluster.address, RAY_AUTH_MODE="disabled",
-               RAYSTREAMS_CACHE_DIR=str(tmp_path / "cache"), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, RAY_AUTH_MODE="disabled", RAYSTREAMS_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONUNBUFFERED="1")
+    env.pop("RAY_ADDRESS", None)
+    if where == "cluster":
+        env["RAY_ADDRESS"] = request.getfixturevalue("ray_head").gcs
     proc = subprocess.Popen([*RAYSTREAMS, "run", str(app), "--bootstrap-servers", kafka_bootstrap],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
 
     def saw(text: str) -> bool:
         return any(text in line for line in lines)
 
-    import threading
-
-    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     try:
         wait_for(lambda: saw("-> RUNNING") or proc.poll() is not None, 120, 0.2, "RUNNING")
         assert saw("-> RUNNING"), "\n".join(lines)
         produce(kafka_bootstrap, source, [(f"k{i}".encode(), b"v") for i in range(20)])
         consume_all(kafka_bootstrap, sink, expected=20, timeout=60)
-        proc.send_signal(signal.SIGTERM)
+        assert committed(kafka_bootstrap, app_id, source) == [-1001]  # nothing committed yet
+        proc.send_signal(signum)
         rc = proc.wait(90)
     finally:
         if proc.poll() is None:
             proc.kill()
     text = "\n".join(lines)
-    assert rc in (0, 128 + signal.SIGTERM), text
+    assert rc in (0, 128 + signum), text
     assert "stopped" in text
-    assert "SIGTERM received" not in text
+    assert "SIGTERM received" not in text and "Traceback" not in text, text
     assert committed(kafka_bootstrap, app_id, source) == [20]
 
 
@@ -276,4 +283,44 @@ def test_sasl_settings_reach_every_client(kafka_sasl, kafka_bootstrap, topic_fac
     wait_for(lambda: {m.key(): Serdes.Long().deserialize(sink, m.value())
                       for m in consume_all(kafka_bootstrap, sink, timeout=5)}
              == {b"eu": 2, b"us": 1}, 60, 0.3, "counts per region")
+    assert streams.state() is State.RUNNING
+
+
+class HangOnce:
+    """A value mapper that hangs on ``"hang"`` the first time it sees it (a marker file)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __call__(self, value: str) -> str:
+        if value == "hang" and not os.path.exists(self.marker):
+            Path(self.marker).touch()
+            time.sleep(600)  # user code that never comes back
+        return value.upper()
+
+
+def test_a_hung_task_is_declared_failed_and_replaced(kafka_bootstrap, topic_factory,
+                                                      streams_factory, app_id, tmp_path):
+    source, sink = topic_factory(1, prefix="in"), topic_factory(1, prefix="out")
+    builder = StreamsBuilder()
+    builder.stream(source).map_values(HangOnce(str(tmp_path / "hung"))).to(sink)
+    config = {"application.id": app_id, "bootstrap.servers": kafka_bootstrap,
+              "commit.interval.ms": 200,
+              # librdkafka wants session.timeout.ms <= max.poll.interval.ms
+              "main.consumer.max.poll.interval.ms": 3000,
+              "main.consumer.session.timeout.ms": 2000,
+              "main.consumer.heartbeat.interval.ms": 500}
+    streams = streams_factory(builder.build(), config)
+    streams.wait_until_running(60)
+    values = ["a", "b", "hang", "c", "d"]
+    produce(kafka_bootstrap, source, [(v.encode(), v.encode()) for v in values])
+    wait_for(lambda: {m.value() for m in consume_all(kafka_bootstrap, sink, timeout=5)}
+             >= {v.upper().encode() for v in values}, 90, 0.5, "every record after the hang")
+    task = streams.tasks()["0_0"]
+    assert task["restarts"] == 1
+    error = task["last_error"]
+    assert "max.poll.interval.ms (3000 ms)" in error
+    assert f"processing record {source}-0@2" in error
+    assert "KSTREAM-MAPVALUES-0000000001" in error
+    assert "in __call__" in error and "time.sleep(600)" in error  # the stuck thread's stack
     assert streams.state() is State.RUNNING

@@ -1,8 +1,9 @@
 """``ray job submit --working-dir . -- raystreams run examples/wordcount.py`` against a head
 started with ``ray start --head``, as docs/RUNTIME.md tells users to run an app on a cluster.
 
-The head is a Ray instance of its own (free ports, its own temp dir), started in the
-foreground with ``--block`` so that SIGTERM stops exactly it and nothing else on the machine.
+The head (conftest's ``ray_head``) is a Ray instance of its own (free ports, its own temp
+dir), started in the foreground with ``--block`` so that SIGTERM stops exactly it and nothing
+else on the machine.
 The app runs on the session's Apache Kafka 4.4.
 """
 
@@ -11,76 +12,17 @@ from __future__ import annotations
 import collections
 import importlib.util
 import os
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from confluent_kafka import Producer
-from conftest import REPO_ROOT, consume_all, create_topic, wait_for
+from conftest import RAY, REPO_ROOT, consume_all, create_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
 INPUT, OUTPUT = "streams-plaintext-input", "streams-wordcount-output"  # fixed by the example
-RAY = os.path.join(os.path.dirname(sys.executable), "ray")
 LINES = ["the quick brown fox", "The fox jumps over the lazy dog", "Dog, fox; dog!"]
-
-
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-@pytest.fixture(scope="module")
-def ray_head() -> Iterator[str]:
-    """A head from ``ray start --head --block``; yields its dashboard (job API) address."""
-    ports = _free_ports(9)
-    temp_dir = tempfile.mkdtemp(prefix="rs-head-")  # short: Ray's socket paths have a limit
-    env = dict(os.environ, RAY_AUTH_MODE="disabled",
-               # `ray job stop` SIGTERMs the entrypoint, then SIGKILLs it after this many
-               # seconds (Ray's default is 3): leave the app the time to commit and close.
-               RAY_JOB_STOP_WAIT_TIME_S="60")
-    env.pop("RAY_ADDRESS", None)
-    args = [RAY, "start", "--head", "--block", "--disable-usage-stats", "--num-cpus", "2",
-            "--include-dashboard", "true", "--dashboard-host", "127.0.0.1",
-            "--temp-dir", temp_dir]
-    for flag, port in zip(["--port", "--dashboard-port", "--ray-client-server-port",
-                           "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
-                           "--metrics-export-port", "--runtime-env-agent-port",
-                           "--node-manager-port", "--object-manager-port"], ports, strict=True):
-        args += [flag, str(port)]
-    log_path = os.path.join(temp_dir, "ray-start.log")
-    with open(log_path, "w") as log:
-        head = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-    address = f"http://127.0.0.1:{ports[1]}"
-    try:
-        from ray.job_submission import JobSubmissionClient
-
-        wait_for(lambda: head.poll() is None and JobSubmissionClient(address).list_jobs() is not None,
-                 90, 0.5, f"the job API of `ray start --head` at {address}")
-        yield address
-    except Exception:
-        with open(log_path) as log:
-            print(log.read()[-4000:])
-        raise
-    finally:
-        head.send_signal(signal.SIGTERM)  # --block: stops the processes this head started
-        try:
-            head.wait(60)
-        except subprocess.TimeoutExpired:
-            head.kill()
-        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def _ensure_topic(admin, name: str) -> None:
@@ -116,7 +58,7 @@ def test_ray_job_submit_runs_the_wordcount_example(kafka_bootstrap, admin_factor
     env = dict(os.environ, RAY_AUTH_MODE="disabled")
     env.pop("RAY_ADDRESS", None)
     submitted = subprocess.run(
-        [RAY, "job", "submit", "--address", ray_head, "--submission-id", job_id, "--no-wait",
+        [RAY, "job", "submit", "--address", ray_head.dashboard, "--submission-id", job_id, "--no-wait",
          "--working-dir", REPO_ROOT,
          "--runtime-env-json", '{"env_vars": {"RAY_AUTH_MODE": "disabled"}}',
          "--", "raystreams", "run", "examples/wordcount.py",
@@ -124,7 +66,7 @@ def test_ray_job_submit_runs_the_wordcount_example(kafka_bootstrap, admin_factor
          "--config", "commit.interval.ms=200", "--progress-interval", "1"],
         env=env, capture_output=True, text=True, timeout=120)
     assert submitted.returncode == 0, submitted.stdout + submitted.stderr
-    client = JobSubmissionClient(ray_head)
+    client = JobSubmissionClient(ray_head.dashboard)
 
     def latest_counts() -> dict[str, int]:
         assert client.get_job_status(job_id) not in (JobStatus.FAILED, JobStatus.STOPPED), \

@@ -58,6 +58,7 @@ SCENARIOS = {
     "processor_punctuate",
     "stateless_ops",
     "topology_error",
+    "processing_errors",
 }
 
 WORDCOUNT_DESCRIBE = """\

@@ -19,7 +19,8 @@ from raystreams import (
 )
 
 S = Serdes.String()
-TWINS = ["stateless_ops", "split_branches", "processor_punctuate", "topology_error"]
+TWINS = ["stateless_ops", "split_branches", "processor_punctuate", "topology_error",
+         "processing_errors"]
 
 
 def _java_len(text: str) -> int:
@@ -121,3 +122,35 @@ def topology_error(params: Mapping[str, Any]) -> Topology:
         b.stream("error-input", Consumed.with_(S, S)).filter(
             lambda k, v: True, Named.as_("ok")).to("error-output", Produced.with_(S, S))
     return b.build()
+
+
+class Picky(Processor):
+    """Upper-cases values; raises on ``boom``, and in the next stream-time punctuation after
+    ``tick-boom`` (the oracle's ``ProcessorScenarios.Picky``)."""
+
+    def init(self, context):
+        super().init(context)
+        self.armed = False
+        context.schedule(10_000, PunctuationType.STREAM_TIME, self.tick)
+
+    def tick(self, timestamp):
+        if self.armed:
+            self.armed = False
+            raise RuntimeError("tick")
+        self.context.forward(Record("tick", str(timestamp), timestamp))
+
+    def process(self, record):
+        if record.value == "boom":
+            raise ValueError("boom")
+        if record.value == "tick-boom":
+            self.armed = True
+        self.context.forward(record.with_value(None if record.value is None
+                                               else record.value.upper()))
+
+
+def processing_errors(params: Mapping[str, Any]) -> Topology:
+    t = Topology()
+    t.add_source("source", "errors-input", key_serde=S, value_serde=S)
+    t.add_processor("picky", Picky, "source")
+    t.add_sink("sink", "errors-output", "picky", key_serde=S, value_serde=S)
+    return t

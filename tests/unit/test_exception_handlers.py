@@ -151,6 +151,8 @@ def test_deserialization_fail_with_dead_letter_sends_then_fails():
     with TopologyTestDriver(t, config(errors_dead_letter_queue_topic_name=DLQ)) as driver:
         with pytest.raises(DeserializationException):
             driver.pipe_raw("nums", b"b", b"bad", 1)
+        # as in Kafka's driver, what a failed step sent shows with the next step's output
+        driver.pipe_raw("nums", b"c", b"\x00\x00\x00\x01", 2)
         [dead] = dead_letters(driver)
     assert (dead.key, dead.value) == (b"b", b"bad")
 
@@ -174,6 +176,7 @@ def test_serialization_errors_go_to_the_production_handler_with_dead_letters():
     with TopologyTestDriver(t, config(errors_dead_letter_queue_topic_name=DLQ)) as driver:
         with pytest.raises(ProductionException, match=r"topic=\[out\]") as info:
             driver.create_input_topic("in").pipe_input("k", "x", 0)
+        driver.create_input_topic("in").pipe_input("k", None, 1)  # shows the failed step's
         [dead] = dead_letters(driver)
     assert info.value.processor == "sink"
     assert (dead.key, dead.value) == (b"k", b"x")

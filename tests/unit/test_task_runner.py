@@ -479,3 +479,41 @@ def test_kafka_streams_lifecycle_checks_without_ray(tmp_path):
         streams.set_state_listener(lambda new, old: None)
     with pytest.raises(TypeError, match="Topology"):
         KafkaStreams("not a topology", {"application.id": "x"})
+
+
+def test_hung_task_error_names_the_record_and_shows_the_stuck_stack():
+    import threading
+
+    from raystreams.runtime.task_actor import hung_task_error
+
+    release = threading.Event()
+
+    def stuck_in_user_code():
+        release.wait(30)
+
+    thread = threading.Thread(target=stuck_in_user_code, daemon=True)
+    thread.start()
+    try:
+        err = hung_task_error("0_1", {"processor": "p", "topic": "in", "partition": 1,
+                                      "offset": 7}, 3000, thread)
+    finally:
+        release.set()
+    assert (err.task_id, err.processor, err.topic, err.partition, err.offset) == (
+        "0_1", "p", "in", 1, 7)
+    assert "max.poll.interval.ms (3000 ms)" in str(err)
+    assert "processing record in-1@7" in str(err)
+    assert "stuck_in_user_code" in str(err)
+
+
+def test_run_once_marks_the_loop_busy(tmp_path):
+    consumer, producer = FakeConsumer([records("a")]), FakeProducer()
+    runner, _ = make_runner(tmp_path, consumer, producer)
+    runner.initialize()
+    seen = []
+    original = runner._run_once
+    runner._run_once = lambda: seen.append(runner.busy_since) or original()
+    runner.run_once()
+    assert seen[0] is not None and runner.busy_since is None
+    assert runner.max_poll_interval_ms == 300_000
+    assert runner.where() == {"processor": None, "topic": None, "partition": None,
+                              "offset": None}

@@ -25,7 +25,7 @@ final class ProcessorScenarios {
     private ProcessorScenarios() { }
 
     static List<Scenario> all() {
-        return List.of(processorPunctuate(), topologyError());
+        return List.of(processorPunctuate(), topologyError(), processingErrors());
     }
 
     /**
@@ -121,6 +121,57 @@ final class ProcessorScenarios {
                 };
                 filtered.to("error-output", Produced.with(Serdes.String(), Serdes.String()));
                 return builder.build(props);
+            });
+    }
+
+    /**
+     * Upper-cases values; the value "boom" makes process() throw IllegalArgumentException("boom"),
+     * and after a value "tick-boom" the next stream-time punctuation (every 10 s) throws
+     * IllegalStateException("tick"); other punctuations forward ("tick", timestamp). With the
+     * config's processing.exception.handler and errors.dead.letter.queue.topic.name
+     * ("errors-dlq"), this shows KIP-1033/1034 on processors and punctuators.
+     */
+    static final class Picky implements Processor<String, String, String, String> {
+        private ProcessorContext<String, String> context;
+        private boolean armed;
+
+        @Override
+        public void init(final ProcessorContext<String, String> context) {
+            this.context = context;
+            context.schedule(Duration.ofMillis(10_000L), PunctuationType.STREAM_TIME, timestamp -> {
+                if (armed) {
+                    armed = false;
+                    throw new IllegalStateException("tick");
+                }
+                context.forward(new Record<>("tick", String.valueOf(timestamp), timestamp));
+            });
+        }
+
+        @Override
+        public void process(final Record<String, String> record) {
+            if ("boom".equals(record.value())) {
+                throw new IllegalArgumentException("boom");
+            }
+            if ("tick-boom".equals(record.value())) {
+                armed = true;
+            }
+            context.forward(record.withValue(record.value() == null ? null : record.value().toUpperCase()));
+        }
+    }
+
+    static Scenario processingErrors() {
+        return Scenario.named("processing_errors")
+            .input("errors-input", STRING, STRING)
+            .output("errors-output", STRING, STRING)
+            .output("errors-dlq", STRING, STRING)
+            .topology((params, props) -> {
+                final Topology topology = new Topology();
+                topology.addSource("source", Serdes.String().deserializer(), Serdes.String().deserializer(),
+                    "errors-input");
+                topology.addProcessor("picky", Picky::new, "source");
+                topology.addSink("sink", "errors-output", Serdes.String().serializer(),
+                    Serdes.String().serializer(), "picky");
+                return topology;
             });
     }
 }
