@@ -19,6 +19,7 @@ through the same sender.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from raystreams.engine.handlers import (
@@ -67,6 +68,7 @@ class RecordCollectorImpl:
             else (lambda: False)
         self._partitions: dict[str, int | None] = {}
         self.records_sent = 0
+        #: records the production handler skipped (the task's metrics count every skip)
         self.records_dropped = 0
 
     # ------------------------------------------------------------------ sending
@@ -126,6 +128,24 @@ class RecordCollectorImpl:
                                    raw.key if raw is not None else None,
                                    raw.value if raw is not None else None)
 
+    def apply_handler(self, handle: Callable[[], Any], callback: str,
+                      where: dict[str, Any]) -> bool:
+        """Run one exception handler call the way Kafka does for all three handlers: a handler
+        that raises fails the task ("Fatal user code error in <callback> error callback"),
+        its dead-letter records are sent, and ``RESUME`` counts the record as dropped.
+        Returns whether the record is skipped (else the caller fails the task)."""
+        try:
+            response = handle()
+            result = result_of(response)
+        except Exception as fatal:
+            raise StreamsException(f"Fatal user code error in {callback} error callback",
+                                   **where) from fatal
+        self.send_dead_letters(dead_letters_of(response))
+        if result is not Result.RESUME:
+            return False
+        self.task.metrics.records_dropped += 1
+        return True
+
     def _serialization_failed(self, origin: SerializationExceptionOrigin, topic: str, key: Any,
                               value: Any, headers: Headers | None, partition: int | None,
                               timestamp: int, processor_node_id: str, exc: Exception) -> None:
@@ -134,15 +154,9 @@ class RecordCollectorImpl:
         where = {"task_id": self.task_id, "processor": processor_node_id,
                  "topic": context.topic, "partition": context.partition,
                  "offset": context.offset}
-        try:
-            response = self.task.production_handler.handle_serialization_error(
-                context, record, exc, origin)
-            result = result_of(response)
-        except Exception as fatal:
-            raise StreamsException("Fatal user code error in production error callback",
-                                   **where) from fatal
-        self.send_dead_letters(dead_letters_of(response))
-        if result is not Result.RESUME:
+        handler = self.task.production_handler
+        if not self.apply_handler(lambda: handler.handle_serialization_error(
+                context, record, exc, origin), "production", where):
             raise ProductionException(
                 f"Unable to serialize record. ProducerRecord(topic=[{topic}], partition=["
                 f"{'null' if partition is None else partition}], timestamp=[{timestamp}]): "
@@ -150,7 +164,7 @@ class RecordCollectorImpl:
         log.warning("[%s] Unable to serialize record, continue processing. ProducerRecord("
                     "topic=[%s], partition=[%s], timestamp=[%s]): %s", self.task_id, topic,
                     partition, timestamp, exc)
-        self._dropped()
+        self.records_dropped += 1
 
     def check_failures(self) -> None:
         """Judge every send failure the sender reported so far."""
@@ -176,14 +190,10 @@ class RecordCollectorImpl:
         record = ProducedRecord(failure.topic or "", failure.partition,
                                 getattr(failure, "key", None), getattr(failure, "value", None),
                                 -1, None)
-        try:
-            response = self.task.production_handler.handle_error(context, record, error)
-            result = result_of(response)
-        except Exception as fatal:
-            raise StreamsException("Fatal user code error in production error callback",
-                                   task_id=self.task_id, topic=failure.topic) from fatal
-        self.send_dead_letters(dead_letters_of(response))
-        if result is not Result.RESUME:
+        handler = self.task.production_handler
+        if not self.apply_handler(lambda: handler.handle_error(context, record, error),
+                                  "production", {"task_id": self.task_id,
+                                                 "topic": failure.topic}):
             raise ProductionException(
                 f"Error encountered sending record to topic {failure.topic} for task "
                 f"{self.task_id} due to: {failure.error}. Exception handler choose to FAIL the "
@@ -193,8 +203,4 @@ class RecordCollectorImpl:
         log.warning("[%s] Error sending record to topic %s partition %s; the production "
                     "exception handler continues: %s", self.task_id, failure.topic,
                     failure.partition, failure.error)
-        self._dropped()
-
-    def _dropped(self) -> None:
         self.records_dropped += 1
-        self.task.metrics.records_dropped += 1

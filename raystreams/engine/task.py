@@ -31,10 +31,7 @@ from raystreams.engine.commit_metadata import encode as encode_commit_metadata
 from raystreams.engine.context import TaskContext
 from raystreams.engine.handlers import (
     ErrorHandlerContext,
-    Result,
-    dead_letters_of,
     resolve_handler,
-    result_of,
 )
 from raystreams.engine.lag import ZERO_LAG, LagProvider
 from raystreams.engine.nodes import ProcessorNode, instantiate_nodes
@@ -275,16 +272,10 @@ class StreamTask:
                                       self.task_id, cr.timestamp, cr.key, cr.value)
         where = {"task_id": self.task_id, "processor": source, "topic": cr.topic,
                  "partition": cr.partition, "offset": cr.offset}
-        try:
-            response = self.deserialization_handler.handle_error(context, cr, exc)
-            result = result_of(response)
-        except Exception as fatal:
-            raise StreamsException("Fatal user code error in deserialization error callback",
-                                   **where) from fatal
-        self.collector.send_dead_letters(dead_letters_of(response))
-        if result is Result.RESUME:
-            self.metrics.records_dropped += 1  # the handler logged it
-            return
+        handler = self.deserialization_handler
+        if self.collector.apply_handler(lambda: handler.handle_error(context, cr, exc),
+                                        "deserialization", where):
+            return  # the handler logged it
         raise DeserializationException(
             f"Deserialization exception handler is set to fail upon a deserialization error "
             f"({exc}). To skip bad records instead, set deserialization.exception.handler to "
@@ -329,16 +320,10 @@ class StreamTask:
                  "partition": context.partition, "offset": context.offset}
         if context.topic is None:
             where.update(topic=None, partition=None, offset=None)
-        try:
-            response = self.processing_handler.handle_error(context, record, exc)
-            result = result_of(response)
-        except Exception as fatal:
-            raise StreamsException("Fatal user code error in processing error callback",
-                                   **where) from fatal
-        self.collector.send_dead_letters(dead_letters_of(response))
-        if result is Result.RESUME:
-            self.metrics.records_dropped += 1  # the handler logged it
-            return
+        handler = self.processing_handler
+        if self.collector.apply_handler(lambda: handler.handle_error(context, record, exc),
+                                        "processing", where):
+            return  # the handler logged it
         what = str(exc) if isinstance(exc, StreamsException) else f"{type(exc).__name__}: {exc}"
         doing = "process" if record is not None else "punctuate"
         raise StreamsException(f"Exception caught in {doing}: {what}", **where) from exc
