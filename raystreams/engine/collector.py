@@ -64,8 +64,8 @@ class RecordCollectorImpl:
         self.task_id = task.task_id
         self._send = sender.send
         self._take_failures = getattr(sender, "take_failures", None)
-        self._has_failures = (lambda: bool(sender.failures)) if hasattr(sender, "failures") \
-            else (lambda: False)
+        # the runtime's producer keeps delivery failures in a list; the driver's has none
+        self._tracks_failures = hasattr(sender, "failures")
         self._partitions: dict[str, int | None] = {}
         self.records_sent = 0
         #: records the production handler skipped (the task's metrics count every skip)
@@ -78,7 +78,7 @@ class RecordCollectorImpl:
         """Send a serialized record (changelogs, dead letters, sinks after serializing)."""
         self._send(topic, key, value, timestamp, headers, partition)
         self.records_sent += 1
-        if self._has_failures():
+        if self._tracks_failures and self.sender.failures:
             self.check_failures()
 
     def serialize_and_send(self, topic: str, key: Any, value: Any, headers: Headers | None,
@@ -97,7 +97,11 @@ class RecordCollectorImpl:
             self._serialization_failed(SerializationExceptionOrigin.VALUE, topic, key, value,
                                        headers, partition, timestamp, processor_node_id, exc)
             return
-        self.send(topic, key_bytes, value_bytes, timestamp, headers, partition)
+        # send() inlined: this is every sink record's path
+        self._send(topic, key_bytes, value_bytes, timestamp, headers, partition)
+        self.records_sent += 1
+        if self._tracks_failures and self.sender.failures:
+            self.check_failures()
 
     def send_dead_letters(self, records: list[ProducedRecord]) -> None:
         for r in records:
