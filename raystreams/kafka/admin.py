@@ -64,16 +64,28 @@ class StreamsAdmin:
         if bootstrap is not None:
             props["bootstrap.servers"] = bootstrap
         self.bootstrap = props.get("bootstrap.servers")
-        self.admin = AdminClient(props)
+        self._props = props
+        self._admin: AdminClient | None = None
         self.timeout = timeout
         self.replication_factor = (config.get(REPLICATION_FACTOR_CONFIG) if config is not None
                                    else -1)
 
+    @property
+    def admin(self) -> AdminClient:
+        """The AdminClient, made on first use (so ``check_reachable`` runs before any client
+        of an unreachable broker starts logging its refused connections)."""
+        if self._admin is None:
+            self._admin = AdminClient(self._props)
+        return self._admin
+
     def check_reachable(self, timeout_ms: int) -> None:
         """Fail with ``BrokerNotAvailableException`` naming ``bootstrap.servers`` unless a
         broker answers a metadata request within ``timeout_ms``."""
+        # a client of its own that logs only critical errors: the error below says it all,
+        # without librdkafka's line per refused connection attempt
+        probe = AdminClient({**self._props, "log_level": 2})
         try:
-            self.admin.list_topics(timeout=timeout_ms / 1000.0)
+            probe.list_topics(timeout=timeout_ms / 1000.0)
         except KafkaException as exc:
             err = exc.args[0] if exc.args else exc
             text = err.str() if hasattr(err, "str") else str(err)
