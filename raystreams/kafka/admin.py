@@ -83,12 +83,20 @@ class StreamsAdmin:
         broker answers a metadata request within ``timeout_ms``."""
         # a client of its own that logs only critical errors: the error below says it all,
         # without librdkafka's line per refused connection attempt
-        probe = AdminClient({**self._props, "log_level": 2})
+        seen: list[Any] = []
+        probe = AdminClient({**self._props, "log_level": 2, "error_cb": seen.append})
         try:
             probe.list_topics(timeout=timeout_ms / 1000.0)
         except KafkaException as exc:
             err = exc.args[0] if exc.args else exc
             text = err.str() if hasattr(err, "str") else str(err)
+            # the client's own errors say why (authentication failed, connection refused);
+            # poll() serves their callbacks
+            probe.poll(0)
+            why = [e for e in seen if e.code() == KafkaError._AUTHENTICATION] or [
+                e for e in seen if e.code() != KafkaError._ALL_BROKERS_DOWN]
+            if why:
+                text = why[-1].str()
             raise BrokerNotAvailableException.unreachable(self.bootstrap, timeout_ms,
                                                           text) from None
 

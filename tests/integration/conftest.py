@@ -404,7 +404,10 @@ def ray_head() -> Iterator[RayHead]:
                # seconds (Ray's default is 3): leave the app the time to commit and close.
                RAY_JOB_STOP_WAIT_TIME_S="60")
     env.pop("RAY_ADDRESS", None)
+    # --node-ip-address: RAY_ADDRESS=127.0.0.1:<port> must lead to this node, not to an
+    # interface address a client may not reach
     args = [RAY, "start", "--head", "--block", "--disable-usage-stats", "--num-cpus", "2",
+            "--node-ip-address", "127.0.0.1",
             "--include-dashboard", "true", "--dashboard-host", "127.0.0.1",
             "--temp-dir", temp_dir]
     for flag, port in zip(["--port", "--dashboard-port", "--ray-client-server-port",
