@@ -404,10 +404,7 @@ def ray_head() -> Iterator[RayHead]:
                # seconds (Ray's default is 3): leave the app the time to commit and close.
                RAY_JOB_STOP_WAIT_TIME_S="60")
     env.pop("RAY_ADDRESS", None)
-    # --node-ip-address: RAY_ADDRESS=127.0.0.1:<port> must lead to this node, not to an
-    # interface address a client may not reach
     args = [RAY, "start", "--head", "--block", "--disable-usage-stats", "--num-cpus", "2",
-            "--node-ip-address", "127.0.0.1",
             "--include-dashboard", "true", "--dashboard-host", "127.0.0.1",
             "--temp-dir", temp_dir]
     for flag, port in zip(["--port", "--dashboard-port", "--ray-client-server-port",
@@ -424,7 +421,10 @@ def ray_head() -> Iterator[RayHead]:
 
         wait_for(lambda: head.poll() is None and JobSubmissionClient(address).list_jobs() is not None,
                  90, 0.5, f"the job API of `ray start --head` at {address}")
-        yield RayHead(f"127.0.0.1:{ports[0]}", address)
+        from ray._private.services import get_node_ip_address
+
+        # the address Ray itself gives this node (it rewrites 127.0.0.1 to it anyway)
+        yield RayHead(f"{get_node_ip_address()}:{ports[0]}", address)
     except Exception:
         with open(log_path) as log:
             print(log.read()[-4000:])
