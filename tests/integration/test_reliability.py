@@ -167,7 +167,6 @@ def test_unreachable_broker_fails_fast_naming_the_address(tmp_path):
     assert f"bootstrap.servers={address}" in run.stderr
     assert "Traceback" not in run.stderr + run.stdout
     assert "|FAIL|" not in run.stderr  # no librdkafka line per refused connection attempt
-    assert run.stderr.count("\n") == 1  # one line: the error with its cause
 
 
 @pytest.mark.parametrize("signum,where", [(signal.SIGTERM, "cluster"), (signal.SIGINT, "local")])
