@@ -209,8 +209,9 @@ class KafkaStreams:
         from raystreams.broker import resolve_bootstrap
 
         self._set_state(State.REBALANCING)
-        self._init_ray()
         if not (self.config.get(BOOTSTRAP_SERVERS_CONFIG) or "").strip():
+            # the embedded broker only serves one node: refuse it on a multi-node cluster
+            self._init_ray()
             require_bootstrap_on_multi_node(self._ray)
         resolved = resolve_bootstrap(self.config.get(BOOTSTRAP_SERVERS_CONFIG))
         if resolved.source != "config":
@@ -225,7 +226,8 @@ class KafkaStreams:
                             "aborted records, so exactly-once after a crash is NOT guaranteed; "
                             "use Apache Kafka (`raystreams broker --kafka`) for that")
         admin = StreamsAdmin(self.config)
-        # a bounded wait with the address in the error, before any Ray work (issue 14)
+        # a bounded wait with the address in the error, before Ray starts when the address
+        # is given (issue 14)
         admin.check_reachable(self.config[BROKER_CONNECT_TIMEOUT_MS_CONFIG])
         self._init_ray()
         if self.topology.pattern_sources():
