@@ -1,7 +1,7 @@
 """Where the inspector reads from: the one place that picks its ``InspectionSource``.
 
 The live source asks the cluster's supervisors (``RayInspectionSource`` in
-``raystreams.runtime.inspection``). Tests and demos name another factory in
+``raystreams.runtime.ray_inspection``). Tests and demos name another factory in
 ``RAYSTREAMS_INSPECTOR_SOURCE`` (or ``--source``) as ``package.module:factory`` or
 ``path/to/file.py:factory``; the factory is called with the cluster address. This is
 operator configuration read at start, never input from the page.
@@ -79,16 +79,10 @@ def load_source(options: Options) -> InspectionSource:
     """The source ``options`` name, else the live one on the cluster at ``options.address``.
 
     Raises:
-        InspectionError: the named factory cannot be loaded, or this raystreams has no live
-            source.
+        InspectionError: the named factory cannot be loaded.
     """
     if options.source:
         return _load_factory(options.source)(options.address)
-    from raystreams.runtime import inspection
+    from raystreams.runtime.ray_inspection import RayInspectionSource
 
-    live = getattr(inspection, "RayInspectionSource", None)
-    if live is None:
-        raise InspectionError(
-            "this raystreams has no live inspection source (raystreams.runtime.inspection."
-            f"RayInspectionSource); set {SOURCE_ENV} to use another one")
-    return live(address=options.address)
+    return RayInspectionSource(address=options.address)

@@ -88,6 +88,7 @@ class TaskContext:
             children = [found]
         for c in children:
             self.current_node = c
+            c.records += 1
             try:
                 c.process(record)
             except StreamsException as exc:

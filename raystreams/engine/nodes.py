@@ -20,7 +20,7 @@ class ProcessorNode:
     """A processor in a built task: ``process`` is the processor's bound method (hot path)."""
 
     __slots__ = ("name", "processor", "children", "children_by_name", "process", "stores",
-                 "fixed_key")
+                 "fixed_key", "records")
 
     def __init__(self, name: str, processor: Processor, stores: list[str] | None = None,
                  fixed_key: bool = False) -> None:
@@ -31,6 +31,8 @@ class ProcessorNode:
         self.process: Callable[[Record], None] = processor.process
         self.stores = stores or []
         self.fixed_key = fixed_key
+        #: records this node received (the inspector's per-node records/s)
+        self.records = 0
 
     def add_child(self, child: ProcessorNode) -> None:
         self.children.append(child)

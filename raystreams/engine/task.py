@@ -294,6 +294,7 @@ class StreamTask:
         ctx.record_context = RecordContext(record.timestamp, stamped.offset, stamped.partition,
                                            stamped.topic, record.headers)
         source = self.sources_by_topic[stamped.topic]
+        source.records += 1
         ctx.current_node = source
         self.current_raw = stamped.raw
         try:

@@ -8,6 +8,7 @@ send over Ray) that merges the engine's ``TaskMetrics``. ``aggregate`` sums snap
 from __future__ import annotations
 
 import time
+import traceback
 from typing import Any
 
 _SUMMED = ("records_consumed", "records_produced", "records_processed", "records_dropped",
@@ -27,7 +28,12 @@ class RunnerMetrics:
         self.last_commit_at: float | None = None
         self.records_restored = 0
         self.records_to_restore = 0
-        self.restore_done = False
+        self.restore_started_at: float | None = None
+        self.restore_ended_at: float | None = None
+        self._restore_done = False
+        # the inspector's counters, bumped once per batch (never per record)
+        self.busy_s = 0.0  # wall time spent processing (Flink's busy time)
+        self.batches = 0
         self.state_wiped = False
         self.committed: dict[str, int] = {}  # "topic-partition" -> next offset
         self.end_offsets: dict[str, int] = {}
@@ -36,6 +42,26 @@ class RunnerMetrics:
         self.global_records_bootstrapped = 0
         self.global_restored_from: dict[str, int] = {}  # "topic-partition" -> first offset read
         self._rate_window: list[tuple[float, int]] = []
+
+    @property
+    def restore_done(self) -> bool:
+        return self._restore_done
+
+    @restore_done.setter
+    def restore_done(self, done: bool) -> None:
+        if done and not self._restore_done:
+            self.restore_ended_at = time.time()
+        self._restore_done = done
+
+    def restore_duration_s(self) -> float | None:
+        """How long the restore took, once done (None before, or when nothing timed it)."""
+        if self.restore_started_at is None or self.restore_ended_at is None:
+            return None
+        return max(0.0, self.restore_ended_at - self.restore_started_at)
+
+    def record_batch(self, busy_s: float) -> None:
+        self.busy_s += busy_s
+        self.batches += 1
 
     def record_commit(self, latency_ms: float) -> None:
         self.commit_latency_ms_total += latency_ms
@@ -47,7 +73,8 @@ class RunnerMetrics:
                            "topic": getattr(exc, "topic", None),
                            "partition": getattr(exc, "partition", None),
                            "offset": getattr(exc, "offset", None),
-                           "processor": getattr(exc, "processor", None), "at": time.time()}
+                           "processor": getattr(exc, "processor", None), "at": time.time(),
+                           "traceback": "".join(traceback.format_exception(exc))}
 
     def process_rate(self, processed: int) -> float:
         now = time.monotonic()
@@ -73,7 +100,10 @@ class RunnerMetrics:
             "first_offsets": dict(self.first_offsets), "lag": lag,
             "total_lag": sum(lag.values()),
             "records_restored": self.records_restored,
-            "records_to_restore": self.records_to_restore, "restore_done": self.restore_done, "state_wiped": self.state_wiped,
+            "records_to_restore": self.records_to_restore, "restore_done": self.restore_done,
+            "restore_started_at": self.restore_started_at,
+            "restore_duration_s": self.restore_duration_s(), "state_wiped": self.state_wiped,
+            "busy_s": self.busy_s, "batches": self.batches,
             "last_error": self.last_error,
             "global_records_bootstrapped": self.global_records_bootstrapped,
             "global_restored_from": dict(self.global_restored_from),

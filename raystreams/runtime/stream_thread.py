@@ -75,6 +75,8 @@ BATCH_SIZE = 2000
 #: Kafka's consumer default for max.poll.interval.ms (what Kafka Streams runs with)
 DEFAULT_MAX_POLL_INTERVAL_MS = 300_000
 ALOS_CHECKPOINT_INTERVAL_S = 5.0
+#: how often a snapshot measures its stores (entries, bytes on disk): a directory walk
+STORE_STATS_INTERVAL_S = 5.0
 
 
 class KafkaLagProvider:
@@ -153,7 +155,8 @@ class TaskRunner:
         self._state_manager_factory = (state_manager_factory if state_manager_factory is not None
                                        else default_state_manager_factory())
         self.incarnation = incarnation
-        self.state = TaskState.CREATED
+        self.state_since = time.time()
+        self._state = TaskState.CREATED
         self.metrics = RunnerMetrics(spec.task_id)
         self.commit_interval_s = self.config[COMMIT_INTERVAL_MS_CONFIG] / 1000.0
         self.poll_timeout_s = min(self.config[POLL_MS_CONFIG], 100) / 1000.0
@@ -183,6 +186,21 @@ class TaskRunner:
         self.busy_since: float | None = None
         self.max_poll_interval_ms = int(self.config.consumer_configs("main").get(
             "max.poll.interval.ms", DEFAULT_MAX_POLL_INTERVAL_MS))
+        self._store_stats: list[dict[str, Any]] = []
+        #: the engine's (undecorated) input partitions -> the real ones (placement aligns them)
+        self._real_partitions = dict(zip(spec.input_partitions, spec.consumer_partitions,
+                                         strict=True))
+        self._store_stats_at = 0.0
+
+    @property
+    def state(self) -> TaskState:
+        return self._state
+
+    @state.setter
+    def state(self, state: TaskState) -> None:
+        if state != self._state:
+            self.state_since = time.time()
+        self._state = state
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -216,6 +234,7 @@ class TaskRunner:
         self.collector = self.task.collector
         if wiped:
             self.metrics.state_wiped = True
+        self.metrics.restore_started_at = time.time()
         self._changelog_reader.restore(self.task.state_manager, offsets)
         committed = assign_from_committed(
             self.consumer, spec.consumer_partitions,
@@ -275,6 +294,7 @@ class TaskRunner:
             with self._lock:
                 self.globals.poll()
         msgs = self.consumer.consume(num_messages=BATCH_SIZE, timeout=self.poll_timeout_s)
+        busy_from = time.perf_counter()
         next_offsets = positions(self.consumer, self.spec.consumer_partitions)
         with self._lock:
             self._lag.next_offsets = next_offsets
@@ -302,6 +322,7 @@ class TaskRunner:
             if (self.task.commit_requested
                     or time.monotonic() - self._last_commit >= self.commit_interval_s):
                 self.commit()
+        self.metrics.record_batch(time.perf_counter() - busy_from)
         return processed
 
     def run(self, stop: threading.Event) -> None:
@@ -440,8 +461,78 @@ class TaskRunner:
             snap["production_errors"] = self.collector.records_dropped
         return snap
 
+    def report(self) -> dict[str, Any]:
+        """``snapshot()`` plus what the inspector shows of the task: time in state, positions,
+        fresh end offsets, lag in time, records per node, store sizes (the supervisor polls
+        this; ``KafkaStreams.metrics()`` keeps the cheaper ``snapshot()``)."""
+        snap = self.snapshot()
+        snap["state_since"] = self.state_since
+        snap["partitions"] = [tp_name(t, p) for t, p in self.spec.consumer_partitions]
+        task = self.task
+        if task is not None:
+            if self.consumer is not None and self.state == TaskState.RUNNING:
+                self._update_end_offsets()  # the client's cached high watermarks: no request
+                snap["end_offsets"] = dict(self.metrics.end_offsets)
+            real = self._real_partitions
+            snap["positions"] = {tp_name(*real.get(tp, tp)): offset + 1
+                                 for tp, offset in list(task.consumed_offsets.items())}
+            snap["node_records"] = {name: node.records for name, node in task.nodes.items()}
+            snap["lag_ms"] = self._lag_ms(task)
+            snap["stores"] = self._measure_stores(task)
+        return snap
+
     def store_lags(self) -> dict[tuple[str, int], tuple[int, int]]:
         """Each changelog partition's (restored position, end offset): the restore's progress
         while restoring; once running, the active task is the changelog's writer and up to date
         (Kafka reports an active running task's stores with lag 0 too)."""
         return dict(self._changelog_reader.progress)
+
+    def _lag_ms(self, task: StreamTask) -> dict[str, float]:
+        """Per input partition (real topic name), how far behind in time: now minus the
+        timestamp of the next record to process; 0 when none waits and the broker has none."""
+        now_ms = time.time() * 1000.0
+        real = self._real_partitions
+        out: dict[str, float] = {}
+        for (topic, partition), queue in list(task.partition_group.queues.items()):
+            name = tp_name(*real.get((topic, partition), (topic, partition)))
+            head = queue.head
+            if head is not None:
+                out[name] = max(0.0, now_ms - head.timestamp)
+            elif self.metrics.end_offsets.get(name, 0) <= self.metrics.committed.get(name, 0):
+                out[name] = 0.0
+        return out
+
+    def _measure_stores(self, task: StreamTask) -> list[dict[str, Any]]:
+        """Approximate entries and bytes on disk per store, at most every few seconds (a
+        directory walk and a RocksDB estimate; never on the processing thread)."""
+        if time.monotonic() - self._store_stats_at < STORE_STATS_INTERVAL_S:
+            return self._store_stats
+        self._store_stats_at = time.monotonic()
+        task_dir = Path(self.config[STATE_DIR_CONFIG]) / self.config.application_id / self.task_id
+        stats = []
+        for name, store in list(task.stores.items()):
+            entries = None
+            counter = getattr(store, "approximate_num_entries", None)
+            if callable(counter):
+                try:
+                    entries = int(counter())
+                except Exception:  # not every store type counts; a measure, not a must
+                    entries = None
+            stats.append({"store": name, "approx_entries": entries,
+                          "bytes_on_disk": _bytes_under(task_dir / name)})
+        self._store_stats = stats
+        return stats
+
+
+def _bytes_under(path: Path) -> int | None:
+    """Bytes of the files under ``path``; None when it does not exist (in-memory stores)."""
+    if not path.exists():
+        return None
+    total = 0
+    for file in path.rglob("*"):
+        try:
+            if file.is_file():
+                total += file.stat().st_size
+        except OSError:  # a file RocksDB removed while we walked
+            continue
+    return total

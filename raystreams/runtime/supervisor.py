@@ -34,6 +34,11 @@ Guarantees (what survives what; every public method is idempotent):
   starts there, restoring only the changelog tail it had not applied. A standby that dies is
   started again; standbys never fail the application.
 - **Stop**: ``stop()`` stops every task cleanly (commit, checkpoint) and kills the actors.
+- **Inspection**: the monitor polls every task's report (``TaskActor.report()``) about once a
+  second without waiting on it, and keeps them in a ``SnapshotKeeper``; ``snapshot()``
+  answers the inspector from there in one call, never calling a task. The app is listed in
+  Ray's GCS key-value store (``app_registry_key``) while its supervisor lives, so the
+  inspector finds every app on the cluster.
 
 Plain class: ``ray.remote(Supervisor)`` is made in ``actor_options``.
 """
@@ -59,6 +64,16 @@ from raystreams.config.keys import (
     TASK_RESTART_WINDOW_MS_CONFIG,
 )
 from raystreams.runtime import actor_options as opts
+from raystreams.runtime.app_snapshot import SnapshotKeeper, SupervisedTask
+from raystreams.runtime.inspection import (
+    AppSnapshot,
+    ReplicaLocation,
+    StandbyInfo,
+    SubtopologyInfo,
+    TopologyModel,
+    _serde_name,
+    config_summary,
+)
 from raystreams.runtime.placement import AppPlan, TaskSpec, spread
 from raystreams.runtime.task_state import TaskState
 from raystreams.topology.topology import Topology
@@ -71,6 +86,15 @@ MAX_BACKOFF_S = 5.0
 MAX_CONCURRENT_MOVES = 4
 MOVE_STOP_TIMEOUT_S = 30.0
 MOVE_RESTORE_TIMEOUT_S = 120.0
+#: how often the monitor asks each task for its report, and how long it waits for one
+REPORT_INTERVAL_S = 1.0
+REPORT_TIMEOUT_S = 5.0
+APP_REGISTRY_PREFIX = "raystreams:apps:"
+
+
+def app_registry_key(namespace: str, application_id: str) -> bytes:
+    """The GCS key-value entry that lists a running app (the inspector reads the prefix)."""
+    return f"{APP_REGISTRY_PREFIX}{namespace}:{application_id}".encode()
 
 
 @dataclass
@@ -78,8 +102,10 @@ class _Task:
     spec: TaskSpec
     handle: Any = None
     name: str | None = None
+    actor_id: str | None = None
     incarnation: int = -1
     watch_ref: Any = None
+    state_since: float = 0.0  # wall-clock time ``state`` last changed (set by __setattr__)
     state: TaskState = TaskState.PENDING
     node_id: str | None = None
     restarts: deque = field(default_factory=deque)  # wall-clock times of recent restarts
@@ -87,6 +113,13 @@ class _Task:
     restart_at: float = 0.0
     last_error: str | None = None
     moving: bool = False  # a planned move runs on the move pool
+    report_ref: Any = None  # the pending ``metrics()`` poll
+    report_sent: float = 0.0
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "state" and getattr(self, "state", None) != value:
+            object.__setattr__(self, "state_since", time.time())
+        object.__setattr__(self, name, value)
 
 
 @dataclass
@@ -100,6 +133,10 @@ class _Standby:
     node_id: str | None = None
     restart_at: float = 0.0
     promotions: int = 0
+    report_ref: Any = None  # the pending ``metrics()`` poll
+    report_sent: float = 0.0
+    lag: int | None = None  # changelog records not applied yet, from its last report
+    pid: int | None = None
 
 
 class Supervisor:
@@ -143,6 +180,9 @@ class Supervisor:
         self._routing_version = 0
         self._moves: concurrent.futures.ThreadPoolExecutor | None = None
         self._drained: set[str] = set()  # nodes nothing is placed on again (drain())
+        self.keeper = SnapshotKeeper(self.app, self._topology_model(),
+                                     config_summary(self.config.originals()))
+        self._register()
         self.reattached = self._reattach()
         with warnings.catch_warnings():  # Ray's property warns about its own internals
             warnings.simplefilter("ignore")
@@ -152,6 +192,99 @@ class Supervisor:
             log.info("supervisor of %s restarted: reattached to %d task actors", self.app,
                      self.reattached)
             self.start()
+
+    # ------------------------------------------------------------------ inspection
+
+    def _topology_model(self) -> TopologyModel:
+        try:
+            serdes = (_serde_name(self.config.default_key_serde()),
+                      _serde_name(self.config.default_value_serde()))
+            return TopologyModel.from_topology(self.topology, self.app, self.plan.partitions,
+                                               default_serdes=serdes)
+        except Exception:  # the inspector's picture must never keep an app from running
+            log.exception("no topology model for the inspector")
+            subs = sorted({t.subtopology for t in self.plan.tasks})
+            return TopologyModel(tuple(SubtopologyInfo(i, ()) for i in subs), (), (), (),
+                                 str(self.topology.describe()))
+
+    def _register(self) -> None:
+        kv = self._kv()
+        if kv is None:
+            return
+        entry = json.dumps({"application_id": self.app, "namespace": opts.namespace(self.config),
+                            "since": time.time()})
+        with contextlib.suppress(Exception):
+            kv._internal_kv_put(app_registry_key(opts.namespace(self.config), self.app),
+                                entry.encode(), overwrite=True)
+
+    def _unregister(self) -> None:
+        kv = self._kv()
+        if kv is not None:
+            with contextlib.suppress(Exception):
+                kv._internal_kv_del(app_registry_key(opts.namespace(self.config), self.app))
+
+    def _poll_reports(self) -> None:
+        """Ask each task for its report about once a second; take the answers that came.
+
+        Never waits: a task that does not answer within ``REPORT_TIMEOUT_S`` is noted as
+        such (its last numbers stay, marked); its answer is still taken when it comes, and the
+        task is asked again only then (a slow task is not sent a pile of requests).
+        """
+        ray = self._ray
+        now = time.monotonic()
+        with self._lock:
+            live: list[_Task | _Standby] = [t for t in self.tasks.values()
+                                            if t.handle is not None]
+            live += [s for rs in self.standbys.values() for s in rs if s.handle is not None]
+        pending = {t.report_ref: t for t in live if t.report_ref is not None}
+        if pending:
+            ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)
+            for ref in ready:
+                owner = pending[ref]
+                owner.report_ref = None
+                try:
+                    self._take_report(owner, ray.get(ref, timeout=0))
+                except Exception as exc:
+                    if isinstance(owner, _Task):
+                        self.keeper.missed(owner.spec.task_id, first_line(exc))
+        for owner in live:
+            if owner.report_ref is not None:
+                if isinstance(owner, _Task) and now - owner.report_sent > REPORT_TIMEOUT_S:
+                    self.keeper.missed(owner.spec.task_id,
+                                       f"no answer for {now - owner.report_sent:.0f} s")
+                continue
+            if now - owner.report_sent >= REPORT_INTERVAL_S:
+                owner.report_sent = now
+                try:
+                    owner.report_ref = owner.handle.report.remote()
+                except Exception as exc:
+                    if isinstance(owner, _Task):
+                        self.keeper.missed(owner.spec.task_id, first_line(exc))
+
+    def _take_report(self, owner: _Task | _Standby, report: dict[str, Any]) -> None:
+        if isinstance(owner, _Task):
+            self.keeper.report(owner.spec.task_id, report)
+        else:  # a standby's: how far behind its changelogs it is
+            owner.lag, owner.pid = report.get("total_lag"), report.get("pid")
+
+    def snapshot(self) -> AppSnapshot:
+        """The app for the inspector, from what the monitor already holds (no task calls)."""
+        with self._lock:
+            tasks = [self._supervised(t) for t in self.tasks.values()]
+            events = list(self.events)
+            state, error = self.state, self.error
+        return self.keeper.snapshot(state, tasks, events, error=error)
+
+    def _supervised(self, task: _Task) -> SupervisedTask:
+        task_id = task.spec.task_id
+        standbys = tuple(
+            StandbyInfo(ReplicaLocation(task_id, s.node_id, _actor_id(s.handle), s.name, s.pid,
+                                        standby=True, replica=s.replica),
+                        s.handle is not None, s.lag, s.promotions)
+            for s in self.standbys.get(task_id, ()))
+        return SupervisedTask(task_id, task.state, task.state_since, task.incarnation,
+                              task.total_restarts, task.node_id, task.name, task.actor_id,
+                              standbys)
 
     # ------------------------------------------------------------------ start / attach
 
@@ -180,6 +313,7 @@ class Supervisor:
                 continue
             task = self.tasks[task_id]
             task.handle, task.name, task.incarnation = handle, name, incarnation
+            task.actor_id = _actor_id(handle)
             task.state = TaskState.RUNNING
             handle.start.remote()
             task.watch_ref = handle.watch.remote()
@@ -265,7 +399,9 @@ class Supervisor:
             task.spec, self.topology, self.config, task.incarnation,
             self.log_level, None, shipped)
         task.name = options["name"]
+        task.actor_id = _actor_id(task.handle)
         task.node_id = node_id
+        task.report_ref = None
         task.handle.start.remote()
         self._routing_version += 1
         task.watch_ref = task.handle.watch.remote()
@@ -303,6 +439,7 @@ class Supervisor:
             standby.replica)
         standby.name = options["name"]
         standby.node_id = node_id
+        standby.report_ref, standby.lag, standby.pid = None, None, None
         standby.handle.start.remote()
         self._routing_version += 1
         standby.watch_ref = standby.handle.watch.remote()
@@ -324,7 +461,7 @@ class Supervisor:
             try:
                 cause = self._ray.get(ref).get("error_text") or "it stopped on its own"
             except Exception as exc:
-                cause = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                cause = first_line(exc)
             log.warning("standby %d of task %s failed (%s): starting it again",
                         standby.replica, standby.spec.task_id, cause)
             self._kill_standby(standby)
@@ -349,7 +486,8 @@ class Supervisor:
             if result.get("handed_off"):
                 standby.promotions += 1
                 self._event("promoted", task.spec.task_id, replica=standby.replica,
-                            node=result.get("node_id"))
+                            node=result.get("node_id"), from_node=task.node_id,
+                            cause=task.last_error)
                 return result.get("node_id")
         return None
 
@@ -403,6 +541,7 @@ class Supervisor:
                     else:
                         self._on_watch_done(owner, ref)
                 self._restart_due()
+                self._poll_reports()
                 if time.monotonic() - self._last_node_check >= NODE_CHECK_INTERVAL_S:
                     self._last_node_check = time.monotonic()
                     self._check_nodes()
@@ -417,12 +556,14 @@ class Supervisor:
                 return
             task.watch_ref = None
             error: BaseException | None = None
+            traceback: str | None = None
             try:
                 result = ray.get(ref)
                 cause = result.get("error_text") or "the task stopped on its own"
                 error = result.get("error")
+                traceback = result.get("traceback")
             except Exception as exc:  # RayActorError: the actor died
-                cause = f"task actor died: {type(exc).__name__}: {exc}".splitlines()[0]
+                cause = f"task actor died: {first_line(exc)}"
             task.last_error = cause
             log.warning("task %s (incarnation %d) failed: %s", task.spec.task_id,
                         task.incarnation, cause)
@@ -434,7 +575,8 @@ class Supervisor:
             task.total_restarts += 1
             self._save_restarts(task)
             now = time.monotonic()
-            self._event("failed", task.spec.task_id, cause=cause, error=error)
+            self._event("failed", task.spec.task_id, cause=cause, error=error,
+                        traceback=traceback, incarnation=task.incarnation, node=task.node_id)
             if len(task.restarts) > self.max_restarts:
                 task.state = TaskState.FAILED
                 self.state = "ERROR"
@@ -462,7 +604,8 @@ class Supervisor:
                     target = spread(self.tasks, nodes, current).get(task.spec.task_id)
                     target = self._promote_standby(task) or target
                     self._launch(task, target)
-                    self._event("restarted", task.spec.task_id, incarnation=task.incarnation)
+                    self._event("restarted", task.spec.task_id, incarnation=task.incarnation,
+                                node=target, cause=task.last_error)
             if self.state == "RUNNING":
                 self._restart_standbys_due()
 
@@ -514,7 +657,7 @@ class Supervisor:
         ray = self._ray
         started = time.monotonic()
         with self._lock:
-            handle = task.handle
+            handle, from_node = task.handle, task.node_id
             if handle is None or self._stopping or self.state != "RUNNING":
                 task.moving = False
                 return
@@ -565,7 +708,8 @@ class Supervisor:
         with contextlib.suppress(Exception):
             ray.kill(handle, no_restart=True)
         with self._lock:
-            self._event("moved", task.spec.task_id, node=node_id, cause=cause,
+            self._event("moved", task.spec.task_id, node=node_id, from_node=from_node,
+                        incarnation=task.incarnation, cause=cause,
                         shipped=bytes_shipped > 0 and not fallback, bytes_shipped=bytes_shipped,
                         fallback=fallback, duration_s=round(time.monotonic() - started, 3))
 
@@ -702,6 +846,7 @@ class Supervisor:
     def stop(self, timeout: float = 30.0) -> str:
         """Stop every task cleanly (commit, checkpoint) and kill the actors; idempotent."""
         self._stopping = True
+        self._unregister()
         self._stop_all(timeout)
         if self.state != "ERROR":
             self.state = "STOPPED"
@@ -709,3 +854,17 @@ class Supervisor:
 
     def ping(self) -> str:
         return self.state
+
+
+def _actor_id(handle: Any) -> str | None:
+    try:
+        return handle._actor_id.hex()
+    except Exception:
+        return None
+
+
+def first_line(exc: BaseException) -> str:
+    """``Type: message``, the message's first line only (Ray's errors run to many)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+

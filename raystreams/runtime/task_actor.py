@@ -233,7 +233,9 @@ class TaskActor:
         error = self._error
         return {"done": done, "state": self.runner.state, "task_id": self.spec.task_id,
                 "error": self._streams_error(error) if error is not None else None,
-                "error_text": f"{type(error).__name__}: {error}" if error is not None else None}
+                "error_text": f"{type(error).__name__}: {error}" if error is not None else None,
+                "traceback": (self.runner.metrics.last_error or {}).get("traceback")
+                if error is not None else None}
 
     def stop(self, timeout: float = 30.0) -> dict[str, Any]:
         """Commit, close cleanly and end the loop."""
@@ -267,6 +269,15 @@ class TaskActor:
         snap["pid"] = os.getpid()
         snap["shipped_bytes"] = self.shipped_bytes
         snap["shipping_error"] = self.shipping_error
+        return snap
+
+    def report(self) -> dict[str, Any]:
+        """What the supervisor polls for the inspector: ``metrics()`` and the runner's
+        inspection extras (a standby's runner has none)."""
+        report = getattr(self.runner, "report", None)
+        snap = report() if report is not None else self.runner.snapshot()
+        snap["node_id"] = _node_id()
+        snap["pid"] = os.getpid()
         return snap
 
     # interactive queries: the runner's StoreQueryServer, between the loop's batches

@@ -2,13 +2,12 @@
 
 What only a browser shows: the topology drawn as SVG (d3-graphviz) with every name in its node
 titles, the tasks grid, a key lookup through the page's form, and the live refresh: the lag
-shown changes while the page stays loaded (a fragment rerun, not a reload). The same test run
-on a real app comes with the live source.
+shown changes while the page stays loaded (a fragment rerun, not a reload). The same pages over
+a live app: tests/integration/test_inspector_live.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sys
 import time
@@ -17,50 +16,23 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("pytest_playwright", reason="the dev extra installs it: pip install -e .[dev]")
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inspector"))
 from fake_source import APP, COUNTS, build_model  # noqa: E402
+from pages import look_up, settle, svg_titles, table  # noqa: E402
 
 pytestmark = pytest.mark.browser
-
-ROWS_JS = """el => Array.from(el.querySelectorAll('[role="row"]')).map(
-    r => Array.from(r.querySelectorAll('[role="gridcell"], [role="columnheader"]'))
-              .map(c => c.textContent))"""
-
-
-def table(page, header: str, timeout_s: float = 90.0) -> list[dict[str, str]]:
-    """The rows of the grid whose columns include ``header``, as dicts (polls until drawn)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        for grid in page.get_by_test_id("stDataFrame").all():
-            rows = grid.evaluate(ROWS_JS)
-            if rows and header in rows[0] and len(rows) > 1:
-                return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no table with a {header!r} column")
-        page.wait_for_timeout(200)
-
-
-def settle(page) -> None:
-    """Wait (a while, for the screenshot's sake) until Streamlit finished the run it started;
-    with live refresh on, a page may start its next run before the wait sees it idle."""
-    with contextlib.suppress(PlaywrightTimeout):
-        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=10_000)
-
 
 def test_topology_svg_names_every_node_store_and_topic(page, inspector_server, screenshot_dir):
     # Paused: on a loaded machine a graph redrawn every few seconds may never finish drawing.
     page.goto(f"{inspector_server}/topology?app={APP}&live=off")
-    chart = page.get_by_test_id("stGraphVizChart")
-    chart.locator("svg g.node").first.wait_for(state="attached", timeout=90_000)
-    titles = set(chart.locator("svg g.node > title").all_text_contents())
+    titles = svg_titles(page)
     model = build_model()
     assert {n.name for n in model.nodes} <= titles
     assert {f"store:{s.name}" for s in model.stores} <= titles
     assert {f"topic:{t.name}" for t in model.topics} <= titles
-    # describe() beside the graph: rendered after the chart, so wait for it rather than count now
-    page.get_by_text("Topologies:").first.wait_for(state="attached", timeout=60_000)
+    # describe() beside the graph (drawn after it: wait for it rather than count at once)
+    page.get_by_text("Topologies:").first.wait_for(state="attached", timeout=90_000)
     settle(page)
     page.screenshot(path=str(screenshot_dir / "inspector-topology.png"), full_page=True)
 
@@ -87,13 +59,7 @@ def test_tasks_grid_and_lag_refreshing_without_a_reload(page, inspector_server, 
 
 
 def test_key_lookup_shows_the_route_and_value(page, inspector_server, screenshot_dir):
-    page.goto(f"{inspector_server}/state?app={APP}&store=word-counts")
-    key = page.get_by_label("Key (String)")
-    key.wait_for(timeout=90_000)
-    key.fill("kafka")
-    page.get_by_role("button", name="Look up").click()
-    page.get_by_text("Route").wait_for(timeout=90_000)
-    route = page.get_by_test_id("stMarkdown").filter(has_text="Route").inner_text()
+    route = look_up(page, inspector_server, APP, "word-counts", "kafka")
     assert "partition" in route and "task 2_" in route
     value = page.locator("pre code").filter(has_text=re.compile(rf"^{COUNTS['kafka']}$"))
     value.first.wait_for(timeout=90_000)
