@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
-from conftest import consume_all, create_topic, wait_for
+from conftest import consume_all, create_topic, key_value, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -106,7 +106,7 @@ class Run:
         if got != want:
             return False
         for store, expected in self.case.stores.items():
-            self.seen[store] = dict(self.streams.store(store).all())
+            self.seen[store] = dict(self.streams.store(key_value(store)).all())
             if self.seen[store] != expected:
                 return False
         return True
